@@ -1,0 +1,97 @@
+"""The Delphi consensus platform: create_app() builds the Flask application."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: type | str | None = None) -> Flask:
+    """Build the app. config: a config class, a name from config.CONFIGS, or FLASK_ENV-like DELPHI_ENV."""
+    from config import CONFIGS, ProductionConfig
+
+    if config is None or isinstance(config, str):
+        config = CONFIGS[config or os.environ.get("DELPHI_ENV", "development")]
+    if config is ProductionConfig or (isinstance(config, type) and issubclass(config, ProductionConfig)):
+        ProductionConfig.check()
+
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
+                instance_path=str(Path(config.INSTANCE_PATH).resolve()))
+    app.config.from_object(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    register_errors(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from delphi import models  # noqa: F401  (the metadata must be complete for Alembic)
+    from delphi.extensions import csrf, db, limiter, login_manager, migrate
+    from delphi.security import register_security_headers
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True, compare_type=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from delphi.models import User
+
+        try:
+            raw_id, version = user_id.split(":", 1)
+            user = db.session.get(User, int(raw_id))
+        except (ValueError, TypeError):
+            return None
+        if user is None or str(user.session_version) != version:
+            return None
+        return user
+
+    register_security_headers(app)
+
+    @app.context_processor
+    def _template_globals():
+        from flask_login import current_user
+
+        from delphi.forms import EmptyForm
+        from delphi.permissions import landings_for
+
+        landings = landings_for(current_user) if current_user.is_authenticated else []
+        return {"role_landings": landings, "button_form": EmptyForm(), "app_version": __version__}
+
+
+def register_blueprints(app: Flask) -> None:
+    from delphi.admin import bp as admin_bp
+    from delphi.assessor import bp as assessor_bp
+    from delphi.auth import bp as auth_bp
+    from delphi.expert import bp as expert_bp
+    from delphi.organiser import bp as organiser_bp
+    from delphi.public import bp as public_bp
+
+    for bp in (public_bp, auth_bp, admin_bp, organiser_bp, expert_bp, assessor_bp):
+        app.register_blueprint(bp)
+
+
+def register_cli(app: Flask) -> None:
+    from delphi.cli import delphi_cli
+
+    app.cli.add_command(delphi_cli)
+
+
+def register_errors(app: Flask) -> None:
+    from delphi.errors import register_errors as _register
+
+    _register(app)

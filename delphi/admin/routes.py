@@ -1,0 +1,78 @@
+"""Platform administration: organisers, organisations and their assessors."""
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from delphi.admin import bp
+from delphi.admin.forms import AssessorForm, OrganisationForm, PersonForm
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import Organisation, OrganisationRole, PlatformRole, User, UserRole
+from delphi.permissions import is_admin, require
+from delphi.services import organisations, people
+
+
+@bp.get("/")
+@require(is_admin)
+def index():
+    organisers = db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == PlatformRole.ORGANISER).order_by(User.name)).all()
+    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template("admin/index.html", organisers=organisers, organisations=orgs,
+                           person_form=PersonForm(), org_form=OrganisationForm())
+
+
+@bp.post("/organisers")
+@require(is_admin)
+def create_organiser():
+    form = PersonForm()
+    if form.validate_on_submit():
+        try:
+            user = people.invite_organiser(form.email.data, form.name.data, by=current_user)
+        except InvalidInput as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{user.name} is now an organiser; an invitation was e-mailed to {user.email}.", "success")
+    else:
+        flash("Give both an e-mail and a name.", "error")
+    return redirect(url_for("admin.index"))
+
+
+@bp.post("/organisations")
+@require(is_admin)
+def create_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        try:
+            org = organisations.create(form.name.data, form.country.data, form.region.data, by=current_user)
+        except InvalidInput as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Organisation {org.name} created.", "success")
+            return redirect(url_for("admin.organisation", organisation_id=org.id))
+    else:
+        flash("Give the organisation a name.", "error")
+    return redirect(url_for("admin.index"))
+
+
+@bp.route("/organisations/<int:organisation_id>", methods=["GET", "POST"])
+@require(is_admin)
+def organisation(organisation_id: int):
+    org = db.get_or_404(Organisation, organisation_id)
+    form = AssessorForm()
+    if form.validate_on_submit():
+        try:
+            user = people.invite_assessor(org, form.email.data, form.name.data,
+                                          OrganisationRole(form.role.data), by=current_user)
+        except InvalidInput as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+        else:
+            db.session.commit()
+            flash(f"{user.name} added to {org.name}.", "success")
+            return redirect(url_for("admin.organisation", organisation_id=org.id))
+    return render_template("admin/organisation.html", organisation=org, form=form)

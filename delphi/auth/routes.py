@@ -1,0 +1,120 @@
+"""Log in and out, accept an invitation, reset a password."""
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from delphi.auth import bp
+from delphi.auth.forms import AcceptInvitationForm, LoginForm, NewPasswordForm, ResetRequestForm
+from delphi.errors import InvalidInput
+from delphi.extensions import db, limiter
+from delphi.forms import EmptyForm
+from delphi.models import TokenPurpose
+from delphi.security import safe_next
+from delphi.services import accounts
+
+
+def _login_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _token_limit() -> str:
+    return current_app.config["TOKEN_RATE_LIMIT"]
+
+
+def _start_session(user, remember: bool = False) -> None:
+    # A fresh session on every login: nothing an attacker planted before it survives (session fixation).
+    session.clear()
+    login_user(user, remember=remember)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("Wrong e-mail or password.", "error")
+            return render_template("auth/login.html", form=form), 401
+        _start_session(user, remember=form.remember.data)
+        db.session.commit()
+        return redirect(safe_next(form.next.data) or url_for("public.home"))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = EmptyForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+        flash("You are logged out.", "info")
+    return redirect(url_for("public.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        accounts.send_password_reset(form.email.data)
+        db.session.commit()
+        flash("If an account exists for that address, we have sent it a link to choose a new password.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_token_limit)
+def reset_password(token: str):
+    try:
+        tok = accounts.peek_token(token, TokenPurpose.PASSWORD_RESET)
+    except accounts.TokenInvalid as exc:
+        return render_template("auth/token_invalid.html", message=exc.message), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            accounts.check_password_policy(form.password.data)
+            accounts.consume_token(token, TokenPurpose.PASSWORD_RESET)
+            accounts.set_password(tok.user, form.password.data)
+        except InvalidInput as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
+            return render_template("auth/reset_password.html", form=form), 400
+        _start_session(tok.user)
+        db.session.commit()
+        flash("Your password has been changed and you are logged in.", "success")
+        return redirect(url_for("public.home"))
+    return render_template("auth/reset_password.html", form=form)
+
+
+@bp.route("/invite/<token>", methods=["GET", "POST"])
+@limiter.limit(_token_limit)
+def accept_invitation(token: str):
+    try:
+        tok = accounts.peek_token(token, TokenPurpose.INVITATION)
+    except accounts.TokenInvalid as exc:
+        return render_template("auth/token_invalid.html", message=exc.message), 400
+    form = AcceptInvitationForm()
+    if request.method == "GET":
+        form.name.data = tok.user.name
+    if form.validate_on_submit():
+        user = tok.user
+        try:
+            if form.password.data:
+                accounts.set_password(user, form.password.data)
+            accounts.consume_token(token, TokenPurpose.INVITATION)
+        except InvalidInput as exc:
+            db.session.rollback()
+            form.password.errors.append(exc.message)
+            return render_template("auth/accept_invitation.html", form=form, invited=tok.user), 400
+        user.name = form.name.data.strip()
+        _start_session(user)
+        db.session.commit()
+        flash(f"Welcome, {user.name}.", "success")
+        return redirect(safe_next(tok.next_path) or url_for("public.home"))
+    return render_template("auth/accept_invitation.html", form=form, invited=tok.user)

@@ -1,0 +1,77 @@
+"""`flask delphi …`: administration commands, each a thin caller of the services."""
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import PlatformRole
+
+
+@click.group("delphi")
+def delphi_cli() -> None:
+    """Delphi platform administration."""
+
+
+def _fail(message: str) -> None:
+    db.session.rollback()
+    raise click.ClickException(message)
+
+
+@delphi_cli.command("create-admin")
+@click.argument("email")
+@click.option("--name", default="Administrator", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="At least 10 characters.")
+@with_appcontext
+def create_admin(email: str, name: str, password: str) -> None:
+    """Create a platform administrator (or grant the role to an existing account)."""
+    from delphi.services import accounts
+
+    try:
+        user = accounts.find_by_email(accounts.normalise_email(email))
+        if user is None:
+            user = accounts.create_user(email, name, password)
+        accounts.grant_role(user, PlatformRole.ADMIN)
+        accounts.grant_role(user, PlatformRole.ORGANISER)
+    except InvalidInput as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Administrator {user.email} is ready.")
+
+
+@delphi_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--password", default=None, help="Omit to e-mail an invitation link instead.")
+@click.option("--organiser", is_flag=True, help="Grant the organiser role.")
+@with_appcontext
+def create_user(email: str, name: str, password: str | None, organiser: bool) -> None:
+    """Create an account; without --password an invitation link is e-mailed."""
+    from delphi.services import accounts
+
+    try:
+        user = accounts.create_user(email, name, password)
+        if organiser:
+            accounts.grant_role(user, PlatformRole.ORGANISER)
+        link = None if password else accounts.send_invitation(user, None, "to the Delphi platform")
+    except InvalidInput as exc:
+        _fail(exc.message)
+    db.session.commit()
+    click.echo(f"Created {user.email}{' (organiser)' if organiser else ''}.")
+    if link:
+        click.echo(f"Invitation link (also e-mailed): {link}")
+
+
+@delphi_cli.command("seed-demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Create demo accounts and data so a newcomer can click through; safe to run again."""
+    from delphi.services import demo
+
+    logins = demo.seed()
+    db.session.commit()
+    click.echo("Demo data ready. Log in at http://127.0.0.1:5000/auth/login with:")
+    for role, email, password in logins:
+        click.echo(f"  {role:<22} {email:<32} {password}")

@@ -1,0 +1,149 @@
+"""Shared fixtures: one app and a migrated database per session, emptied after every test.
+
+The database comes from TEST_DATABASE_URL (a SQLite file by default; PostgreSQL in CI). The schema is built
+with `flask db upgrade`, never create_all(), so every run exercises the migrations.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from config import TestConfig
+
+TEST_INSTANCE = Path(__file__).resolve().parent.parent / "instance"
+
+
+def reset_database(url: str) -> None:
+    """Drop everything so the migrations start from empty."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1]
+        for suffix in ("", "-wal", "-shm"):
+            Path(path + suffix).unlink(missing_ok=True)
+        return
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app():
+    from flask_migrate import upgrade
+
+    from delphi import create_app
+
+    reset_database(TestConfig.SQLALCHEMY_DATABASE_URI)
+    application = create_app(TestConfig)
+    with application.app_context():
+        upgrade()
+    yield application
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    """Empty every table, the outbox and the rate-limit counters after each test that used the app."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from delphi.extensions import db, limiter
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            for table in reversed(db.metadata.sorted_tables):
+                conn.execute(table.delete())
+        limiter.reset()
+    shutil.rmtree(app.config["MAIL_OUTBOX_DIR"], ignore_errors=True)
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for calling services directly."""
+    with app.app_context() as c:
+        yield c
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str | bytes) -> str:
+    if isinstance(html, bytes):
+        html = html.decode()
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def csrf_token(client, path: str = "/auth/login") -> str:
+    return csrf_from(client.get(path).data)
+
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def make_user(app):
+    """make_user(email, name=..., roles=("organiser",)) → user id; password is PASSWORD."""
+    from delphi.extensions import db
+    from delphi.models import PlatformRole
+    from delphi.services import accounts
+
+    def _make(email: str, name: str | None = None, roles: tuple[str, ...] = (), password: str | None = PASSWORD):
+        with app.app_context():
+            user = accounts.create_user(email, name or email.split("@")[0].title(), password)
+            for role in roles:
+                accounts.grant_role(user, PlatformRole(role))
+            db.session.commit()
+            return user.id
+
+    return _make
+
+
+@pytest.fixture
+def login_as(client):
+    def _login(email: str, password: str = PASSWORD, follow: bool = False):
+        token = csrf_token(client)
+        response = client.post("/auth/login", data={"email": email, "password": password, "csrf_token": token},
+                               follow_redirects=follow)
+        assert response.status_code in (200, 302), response.status_code
+        return response
+
+    return _login
+
+
+def outbox(app) -> list:
+    from delphi.services.mail import outbox_messages
+
+    with app.app_context():
+        return outbox_messages()
+
+
+def link_in_last_mail(app, pattern: str = r"http://\S+") -> str:
+    messages = outbox(app)
+    assert messages, "no mail was sent"
+    body = messages[-1].get_content()
+    match = re.search(pattern, body)
+    assert match, body
+    return match.group(0)
+
+
+def pytest_report_header(config):
+    url = os.environ.get("TEST_DATABASE_URL", "sqlite (default)")
+    return f"database: {re.sub(r'//[^@]*@', '//***@', url)}"

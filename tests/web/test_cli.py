@@ -1,0 +1,37 @@
+"""The `flask delphi` command group."""
+
+
+def test_seed_demo_prints_logins_and_is_idempotent(app, runner):
+    from sqlalchemy import func, select
+
+    from delphi.extensions import db
+    from delphi.models import Organisation, User
+
+    first = runner.invoke(args=["delphi", "seed-demo"])
+    assert first.exit_code == 0, first.output
+    assert "organiser@demo.delphi" in first.output and "demo-password-1" in first.output
+    second = runner.invoke(args=["delphi", "seed-demo"])
+    assert second.exit_code == 0
+    with app.app_context():
+        assert db.session.scalar(select(func.count(User.id))) == 9  # admin, organiser, 5 experts, 2 assessors
+        assert db.session.scalar(select(func.count(Organisation.id))) == 1
+
+
+def test_demo_organiser_can_log_in(app, runner, client, login_as):
+    runner.invoke(args=["delphi", "seed-demo"])
+    r = login_as("organiser@demo.delphi", "demo-password-1", follow=True)
+    assert r.request.path.startswith("/organiser/")
+
+
+def test_create_admin_and_create_user(app, runner):
+    r = runner.invoke(args=["delphi", "create-admin", "Root@Example.org", "--password", "a-long-password"])
+    assert r.exit_code == 0 and "root@example.org" in r.output
+    r = runner.invoke(args=["delphi", "create-user", "x@example.org", "--name", "X", "--organiser"])
+    assert r.exit_code == 0 and "Invitation link" in r.output
+    r = runner.invoke(args=["delphi", "create-user", "x@example.org", "--name", "X"])
+    assert r.exit_code == 1 and "already exists" in r.output
+
+
+def test_create_user_with_bad_email_fails_with_one_clear_line(runner):
+    r = runner.invoke(args=["delphi", "create-user", "not-an-email", "--name", "X"])
+    assert r.exit_code == 1 and "not a valid e-mail" in r.output and "Traceback" not in r.output
