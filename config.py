@@ -83,7 +83,7 @@ class TestConfig(Config):
         os.environ.get("TEST_DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'test.sqlite'}")
     )
     MAIL_BACKEND = "file"
-    MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "test-outbox")
+    MAIL_OUTBOX_DIR = str(INSTANCE_DIR / "test-outbox")  # tests point each session at its own folder
     SECRET_KEY = "test-secret"
     # Cheap hashes keep the suite fast; production uses werkzeug's scrypt default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"

@@ -33,13 +33,15 @@ def reset_database(url: str) -> None:
 
 
 @pytest.fixture(scope="session")
-def app():
+def app(tmp_path_factory):
     from flask_migrate import upgrade
 
     from delphi import create_app
 
     reset_database(TestConfig.SQLALCHEMY_DATABASE_URI)
     application = create_app(TestConfig)
+    # One outbox per test session, so parallel runs never read each other's mail.
+    application.config["MAIL_OUTBOX_DIR"] = str(tmp_path_factory.mktemp("outbox"))
     with application.app_context():
         upgrade()
     yield application
