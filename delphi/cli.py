@@ -75,3 +75,22 @@ def seed_demo() -> None:
     click.echo("Demo data ready. Log in at http://127.0.0.1:5000/auth/login with:")
     for role, email, password in logins:
         click.echo(f"  {role:<22} {email:<32} {password}")
+
+
+@delphi_cli.command("close-due-rounds")
+@with_appcontext
+def close_due_rounds() -> None:
+    """Close every open round whose deadline has passed and compute its results (run it from cron)."""
+    from delphi.services import rounds
+
+    closed = rounds.close_due()
+    db.session.commit()
+    if not closed:
+        click.echo("No round is past its deadline.")
+    for rnd in closed:
+        click.echo(f"Closed round {rnd.number} of study {rnd.study_id} ({rnd.study.title}); results computed.")
+
+
+from delphi.framework_cli import framework_cli  # noqa: E402
+
+delphi_cli.add_command(framework_cli)

@@ -73,3 +73,55 @@ def load_organisation_for_member(organisation_id: int) -> tuple[Organisation, Or
     if member is None and not current_user.is_admin:
         abort(404)
     return org, member
+
+
+def load_study_for_organiser(study_id: int):
+    """The study if the current user organises it (or is admin), else 404: another study's existence is hidden."""
+    from delphi.models import Study
+    from delphi.services import studies
+
+    study = db.session.get(Study, study_id)
+    if study is None or not current_user.is_authenticated or not studies.is_organiser_of(current_user, study):
+        abort(404)
+    return study
+
+
+def load_round_for_organiser(round_id: int):
+    from delphi.models import Round
+
+    rnd = db.session.get(Round, round_id)
+    if rnd is None:
+        abort(404)
+    load_study_for_organiser(rnd.study_id)
+    return rnd
+
+
+def panelist_of(study_id: int):
+    from delphi.models import Panelist
+
+    if not current_user.is_authenticated:
+        return None
+    return db.session.scalar(select(Panelist).where(Panelist.study_id == study_id,
+                                                    Panelist.user_id == current_user.id))
+
+
+def load_study_for_expert(study_id: int):
+    """(study, panelist) if the current user sits on its panel, else 404."""
+    from delphi.models import Study
+
+    study = db.session.get(Study, study_id)
+    panelist = panelist_of(study_id) if study else None
+    if panelist is None:
+        abort(404)
+    return study, panelist
+
+
+def load_round_for_expert(round_id: int):
+    """(round, panelist) if the current user is on the round's panel, else 404."""
+    from delphi.models import Round
+
+    rnd = db.session.get(Round, round_id)
+    panelist = panelist_of(rnd.study_id) if rnd else None
+    if panelist is None:
+        abort(404)
+    return rnd, panelist

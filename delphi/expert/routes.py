@@ -1,11 +1,180 @@
-"""The expert's pages: their studies and open rounds."""
-from flask import render_template
-from flask_login import login_required
+"""The expert's pages: dashboard, consent, one rating page per domain with autosave, submission."""
+from __future__ import annotations
 
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from delphi.errors import DomainError
 from delphi.expert import bp
+from delphi.extensions import db
+from delphi.forms import EmptyForm
+from delphi.models import Panelist, Participation, Round, RoundItem, Study
+from delphi.permissions import load_round_for_expert, load_study_for_expert
+from delphi.services import panel, ratings, results
+from delphi.services.ratings import UNABLE
 
 
 @bp.get("/")
 @login_required
 def index():
-    return render_template("expert/index.html", studies=[])
+    panelists = db.session.scalars(select(Panelist).where(Panelist.user_id == current_user.id)).all()
+    entries = []
+    for p in panelists:
+        rnd = p.study.current_round
+        entry = {"study": p.study, "panelist": p, "round": rnd, "rated": 0, "total": 0, "submitted": False}
+        if rnd is not None and rnd.is_open:
+            entry["rated"] = ratings.count_rated_items(rnd, p)
+            entry["total"] = len(rnd.round_items)
+            entry["submitted"] = db.session.scalar(select(Participation.submitted_at).where(
+                Participation.round_id == rnd.id, Participation.panelist_id == p.id)) is not None
+        entries.append(entry)
+    return render_template("expert/index.html", entries=entries)
+
+
+@bp.route("/studies/<int:study_id>/consent", methods=["GET", "POST"])
+@login_required
+def consent(study_id: int):
+    study, panelist = load_study_for_expert(study_id)
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        if request.form.get("accept") != "yes":
+            flash("Tick the box to accept the terms, or contact the organiser.", "error")
+            return render_template("expert/consent.html", study=study, panelist=panelist, form=form), 400
+        panel.consent(panelist, request.form.get("interests"))
+        db.session.commit()
+        flash("Thank you. You can now rate.", "success")
+        rnd = study.current_round
+        if rnd is not None and rnd.is_open:
+            return redirect(url_for("expert.round_start", round_id=rnd.id))
+        return redirect(url_for("expert.index"))
+    return render_template("expert/consent.html", study=study, panelist=panelist, form=form)
+
+
+def _domains(rnd: Round) -> list[str]:
+    seen: list[str] = []
+    for ri in rnd.round_items:
+        if ri.item.domain_code not in seen:
+            seen.append(ri.item.domain_code)
+    return seen
+
+
+def _domain_titles(rnd: Round) -> dict[str, str]:
+    from delphi.models import Domain
+
+    return dict(db.session.execute(select(Domain.code, Domain.title).where(
+        Domain.version_id == rnd.study.framework_version_id)).all())
+
+
+@bp.get("/rounds/<int:round_id>")
+@login_required
+def round_start(round_id: int):
+    rnd, panelist = load_round_for_expert(round_id)
+    if panelist.consented_at is None:
+        return redirect(url_for("expert.consent", study_id=rnd.study_id))
+    domains = _domains(rnd)
+    if not domains:
+        abort(404)
+    return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=domains[0]))
+
+
+@bp.route("/rounds/<int:round_id>/domains/<domain>", methods=["GET", "POST"])
+@login_required
+def domain_page(round_id: int, domain: str):
+    rnd, panelist = load_round_for_expert(round_id)
+    if panelist.consented_at is None:
+        return redirect(url_for("expert.consent", study_id=rnd.study_id))
+    round_items = db.session.scalars(select(RoundItem).join(RoundItem.item)
+                                     .where(RoundItem.round_id == rnd.id)
+                                     .order_by(RoundItem.position)).all()
+    page_items = [ri for ri in round_items if ri.item.domain_code == domain]
+    if not page_items:
+        abort(404)
+    questions = rnd.study.protocol["questions"]
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        errors = _save_form(rnd, panelist, page_items, questions)
+        if errors:
+            db.session.rollback()
+            for e in errors[:5]:
+                flash(e, "error")
+        else:
+            db.session.commit()
+            flash("Your answers on this page are saved.", "success")
+            if request.form.get("next_domain"):
+                return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=request.form["next_domain"]))
+        return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=domain))
+    own, comments = ratings.answers(rnd, panelist)
+    previous = next((r for r in rnd.study.rounds if r.number == rnd.number - 1), None)
+    feedback = results.feedback(previous, panelist, [ri.item_id for ri in page_items]) if previous else {}
+    domains = _domains(rnd)
+    n_keys = len(questions)
+    complete = {d: all(len(own.get(ri.item_id, {})) >= n_keys for ri in round_items if ri.item.domain_code == d)
+                for d in domains}
+    rated = sum(1 for ri in round_items if len(own.get(ri.item_id, {})) >= n_keys)
+    index = domains.index(domain)
+    submitted = db.session.scalar(select(Participation.submitted_at).where(
+        Participation.round_id == rnd.id, Participation.panelist_id == panelist.id))
+    return render_template("expert/domain.html", rnd=rnd, study=rnd.study, panelist=panelist, domain=domain,
+                           domains=domains, titles=_domain_titles(rnd), complete=complete, items=page_items,
+                           questions=questions, own=own, comments=comments, feedback=feedback, rated=rated,
+                           total=len(round_items), next_domain=domains[index + 1] if index + 1 < len(domains) else None,
+                           prev_domain=domains[index - 1] if index > 0 else None, submitted=submitted,
+                           unable=UNABLE)
+
+
+def _save_form(rnd, panelist, page_items, questions) -> list[str]:
+    """The no-JavaScript path: save every answer on the page; collect errors instead of stopping at one."""
+    errors = []
+    for ri in page_items:
+        values = {}
+        for q in questions:
+            raw = request.form.get(f"r-{ri.item_id}-{q['key']}")
+            if raw not in (None, ""):
+                values[q["key"]] = raw
+        comment = request.form.get(f"c-{ri.item_id}")
+        if not values and comment is None:
+            continue
+        try:
+            ratings.save(rnd, panelist, ri.item_id, ratings=values, comment=comment)
+        except DomainError as exc:
+            errors.append(f"{ri.item.code}: {exc.message}")
+            if isinstance(exc, ratings.RoundNotOpen):
+                break
+    return errors
+
+
+@bp.post("/rounds/<int:round_id>/autosave")
+@login_required
+def autosave(round_id: int):
+    """JSON: {"item": id, "question": key, "value": 1..n | "unable"} or {"item": id, "comment": text}."""
+    rnd, panelist = load_round_for_expert(round_id)
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict) or not isinstance(data.get("item"), int):
+        return jsonify({"ok": False, "error": "Send JSON with an item id."}), 400
+    try:
+        values = {data["question"]: data.get("value")} if "question" in data else None
+        ratings.save(rnd, panelist, data["item"], ratings=values, comment=data.get("comment"))
+    except DomainError as exc:
+        db.session.rollback()
+        return jsonify({"ok": False, "error": exc.message}), exc.status_code
+    db.session.commit()
+    return jsonify({"ok": True, "rated": ratings.count_rated_items(rnd, panelist), "total": len(rnd.round_items)})
+
+
+@bp.post("/rounds/<int:round_id>/submit")
+@login_required
+def submit(round_id: int):
+    rnd, panelist = load_round_for_expert(round_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        ratings.submit(rnd, panelist)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("expert.round_start", round_id=rnd.id))
+    db.session.commit()
+    flash(f"Round {rnd.number} submitted. Thank you! You can change your answers until the round closes.", "success")
+    return redirect(url_for("expert.index"))

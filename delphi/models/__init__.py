@@ -11,9 +11,43 @@ from delphi.models.framework import (
     VersionStatus,
 )
 from delphi.models.organisation import Organisation, OrganisationMember, OrganisationRole
+from delphi.models.study import (
+    Comment,
+    Decision,
+    Item,
+    ItemDecision,
+    ItemKind,
+    ItemState,
+    MailLog,
+    Panelist,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    RoundStatus,
+    Study,
+    StudyOrganiser,
+    StudyStatus,
+)
 from delphi.models.user import PlatformRole, Token, TokenPurpose, User, UserRole
 
 __all__ = [
+    "Comment",
+    "Decision",
+    "Item",
+    "ItemDecision",
+    "ItemKind",
+    "ItemState",
+    "MailLog",
+    "Panelist",
+    "Participation",
+    "Rating",
+    "Round",
+    "RoundItem",
+    "RoundStatus",
+    "Study",
+    "StudyOrganiser",
+    "StudyStatus",
     "Domain",
     "Framework",
     "FrameworkVersion",

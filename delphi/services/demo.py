@@ -47,5 +47,24 @@ def seed() -> list[tuple[str, str, str]]:
     return logins
 
 
+DEMO_STUDY = "1+MG MLM revision — demo Delphi"
+
+
 def _seed_later_stages(organiser: User, experts: list[User]) -> None:
-    """Frameworks, studies and assessments add their demo content here as they land."""
+    """The shipped 1+MG MLM, and a demo study with round 1 open so experts and the organiser can click through."""
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+    from delphi.models import Study
+    from delphi.services import frameworks, panel, rounds, studies
+
+    shipped = frameworks.ensure_shipped(by=organiser)
+    if db.session.scalar(select(Study).where(Study.title == DEMO_STUDY)) is None:
+        study = studies.create(DEMO_STUDY, shipped, by=organiser,
+                               aims="Re-validate the wording of the 1+MG MLM indicators and their levels.")
+        groups = ["clinician", "policy maker", "researcher", "patient advocate", "clinician"]
+        for user, group in zip(experts, groups):
+            p = panel.add(study, user.email, user.name, by=organiser, stakeholder_group=group, country="Demoland")
+            p.invited_at = utcnow()
+            panel.consent(p, None)
+        rounds.open_round(study, (utcnow() + timedelta(days=14)).replace(second=0, microsecond=0), by=organiser)

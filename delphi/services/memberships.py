@@ -15,8 +15,6 @@ def organisations_of(user: User) -> list[Organisation]:
 
 def is_expert(user: User) -> bool:
     """True when the person sits on at least one study panel."""
-    try:
-        from delphi.models.study import Panelist
-    except ImportError:  # studies not installed yet
-        return False
+    from delphi.models import Panelist
+
     return db.session.scalar(select(Panelist.id).where(Panelist.user_id == user.id).limit(1)) is not None

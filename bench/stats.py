@@ -1,0 +1,91 @@
+"""Benchmark of the statistics engine against a floor: pandas reading the same CSV and a groupby median.
+
+    python bench/stats.py                     # 1,000 panelists × 300 items × 2 rounds (600 k ratings)
+    python bench/stats.py --panelists 10000   # 6 M ratings; target < 60 s and < 4 GB peak
+
+The ratings file is generated in a child process (so its memory does not count), then this process times
+the full analysis (read_ratings + analyse + JSON), records its peak RSS, and times the floor. The last line
+is ``stats/floor ratio: X.XX`` (target <= 3). Figures are printed, never asserted.
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from delphi.stats import AnalysisConfig, analyse, read_ratings  # noqa: E402
+from delphi.stats.export import to_json  # noqa: E402
+
+
+def generate(path: str, panelists: int, items: int, rounds: int, seed: int = 1) -> None:
+    """A synthetic two-round Delphi: per-item tendencies, ~2 % abstentions, some comments, 4 groups."""
+    rng = np.random.default_rng(seed)
+    pan = np.array([f"P{i:06d}" for i in range(panelists)], dtype=object)
+    group = np.array(["clinician", "patient", "researcher", "policy"], dtype=object)[np.arange(panelists) % 4]
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write("round,item,panelist,rating,comment,group\n")
+        base = rng.integers(2, 6, items)
+        for r in range(1, rounds + 1):
+            for i in range(items):
+                ratings = np.clip(base[i] + rng.integers(-2, 2, panelists), 1, 5).astype(str).astype(object)
+                ratings[rng.random(panelists) < 0.02] = ""
+                comment = np.where(rng.random(panelists) < 0.01, "please reword", "")
+                pd.DataFrame({"round": r, "item": f"I{i:04d}", "panelist": pan, "rating": ratings,
+                              "comment": comment, "group": group}).to_csv(fh, header=False, index=False)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--panelists", type=int, default=1000)
+    parser.add_argument("--items", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    n = args.panelists * args.items * args.rounds
+    with tempfile.TemporaryDirectory() as tmp:
+        path = str(Path(tmp) / "ratings.csv")
+        t0 = time.perf_counter()
+        child = multiprocessing.get_context("spawn").Process(
+            target=generate, args=(path, args.panelists, args.items, args.rounds))
+        child.start()
+        child.join()
+        print(f"generated {args.panelists:,} panelists x {args.items} items x {args.rounds} rounds = {n:,} ratings "
+              f"({Path(path).stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t0:.1f} s")
+
+        config = AnalysisConfig.from_strings("1-5", agree="4-5", rule="mlm-2021", panel_size=args.panelists)
+        t0 = time.perf_counter()
+        ratings = read_ratings(path, scale=(1, 5))
+        t_read = time.perf_counter() - t0
+        result = analyse(ratings, config)
+        t_analyse = time.perf_counter() - t0 - t_read
+        text = to_json(result)
+        t_stats = time.perf_counter() - t0
+        peak = peak_rss_mb()
+        del ratings, result
+        print(f"stats: {t_stats:.2f} s (read_ratings {t_read:.2f} s, analyse {t_analyse:.2f} s, "
+              f"JSON {t_stats - t_read - t_analyse:.2f} s, {len(text) / 1e6:.1f} MB)")
+        print(f"peak RSS after the analysis: {peak:,.0f} MB")
+
+        t0 = time.perf_counter()
+        frame = pd.read_csv(path)
+        frame.groupby(["round", "item"])["rating"].median()
+        t_floor = time.perf_counter() - t0
+        print(f"floor (pandas read_csv + groupby median): {t_floor:.2f} s")
+    print(f"stats/floor ratio: {t_stats / t_floor:.2f}")
+
+
+if __name__ == "__main__":
+    main()

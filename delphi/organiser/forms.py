@@ -1,0 +1,103 @@
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    FloatField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from delphi.services.protocols import KIND_LABELS, STOPPING_RULES
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StudyForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=300)])
+    aims = TextAreaField("Aims", validators=[Optional(), Length(max=5000)])
+    contact = StringField("Contact (shown to experts)", validators=[Optional(), Length(max=300)],
+                          description="Defaults to your e-mail address.")
+    version_id = SelectField("Framework version to validate", coerce=int,
+                             description="A released version is copied to a new draft that the study revises.")
+    submit = SubmitField("Create study")
+
+
+class ProtocolForm(FlaskForm):
+    rated_kinds = MultiCheckboxField("What is rated", choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    q1_key = StringField("Question 1 key", validators=[DataRequired(), Length(max=40)])
+    q1_label = StringField("Question 1 as asked", validators=[DataRequired(), Length(max=300)])
+    q1_points = SelectField("Question 1 scale", choices=[(3, "3 points"), (5, "5 points"), (7, "7 points"),
+                                                         (9, "9 points")], coerce=int)
+    q1_labels = StringField("Question 1 scale labels, lowest first, separated by |", validators=[Optional()])
+    q1_unable = BooleanField("Offer “unable to rate”")
+    q2_key = StringField("Question 2 key (optional)", validators=[Optional(), Length(max=40)])
+    q2_label = StringField("Question 2 as asked", validators=[Optional(), Length(max=300)])
+    q2_points = SelectField("Question 2 scale", choices=[(3, "3 points"), (5, "5 points"), (7, "7 points"),
+                                                         (9, "9 points")], coerce=int, default=5)
+    q2_labels = StringField("Question 2 scale labels, lowest first, separated by |", validators=[Optional()])
+    q2_unable = BooleanField("Offer “unable to rate” for question 2")
+    rule = SelectField("Consensus rule")
+    custom_rule = TextAreaField("Custom rule (JSON, used when “custom” is chosen)", validators=[Optional()])
+    stability_threshold = FloatField("Stability: an item is stable when the % change between rounds is below",
+                                     default=0.15, validators=[NumberRange(0.01, 1)],
+                                     description="A fraction: 0.15 = 15 % (Scheibe et al. 1975).")
+    stopping = SelectField("Stopping rule", choices=list(STOPPING_RULES.items()))
+    max_rounds = IntegerField("Maximum number of rounds", default=3, validators=[NumberRange(1, 10)])
+    quartiles = SelectField("Quartile method", choices=[("linear", "Linear interpolation (numpy, type 7)"),
+                                                        ("weibull", "Weibull (SPSS, type 6)")])
+    drop_decided = BooleanField("Items that reached consensus leave later rounds")
+    comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",
+                                                validators=[Optional(), NumberRange(1, 9)])
+    consent_text = TextAreaField("Consent text experts accept before rating", validators=[DataRequired()])
+    submit = SubmitField("Save protocol")
+
+
+class PanelistForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    stakeholder_group = StringField("Stakeholder group", validators=[Optional(), Length(max=100)])
+    country = StringField("Country", validators=[Optional(), Length(max=100)])
+    expertise = StringField("Expertise", validators=[Optional(), Length(max=500)])
+    submit = SubmitField("Add to panel")
+
+
+class PanelCsvForm(FlaskForm):
+    file = FileField("CSV file (columns: email, name, stakeholder_group, country, expertise)",
+                     validators=[FileRequired("Choose a CSV file.")])
+    submit = SubmitField("Check file")
+
+
+class OpenRoundForm(FlaskForm):
+    deadline = DateTimeLocalField("Deadline (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    submit = SubmitField("Open round")
+
+
+class DeadlineForm(FlaskForm):
+    deadline = DateTimeLocalField("New deadline (UTC)", format="%Y-%m-%dT%H:%M", validators=[DataRequired()])
+    submit = SubmitField("Extend deadline")
+
+
+class DecisionForm(FlaskForm):
+    decision = SelectField("Decision", choices=[("accept", "Accept"), ("revise", "Revise wording"),
+                                                ("drop", "Drop"), ("rerate", "Re-rate unchanged"),
+                                                ("merge", "Merge into another item")])
+    new_text = TextAreaField("New wording", validators=[Optional(), Length(max=5000)])
+    level_1 = TextAreaField("Level 1", validators=[Optional()])
+    level_2 = TextAreaField("Level 2", validators=[Optional()])
+    level_3 = TextAreaField("Level 3", validators=[Optional()])
+    level_4 = TextAreaField("Level 4", validators=[Optional()])
+    level_5 = TextAreaField("Level 5", validators=[Optional()])
+    merge_into = StringField("Merge into item code", validators=[Optional(), Length(max=60)])
+    reason = TextAreaField("Reason", validators=[Optional(), Length(max=5000)])
+    submit = SubmitField("Record decision")

@@ -1,0 +1,149 @@
+"""The study protocol: what is rated, the questions, the consensus rule, stopping — fixed before round 1.
+
+A protocol is a plain JSON document stored on the study; `validate()` normalises it and raises InvalidInput with
+a message naming the field. Locking stores its timestamp and a SHA-256 of its canonical JSON.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from typing import Any
+
+from delphi import stats
+from delphi.errors import InvalidInput
+from delphi.models import ItemKind
+
+SCALE_POINTS = (3, 5, 7, 9)
+KIND_LABELS = {
+    ItemKind.DOMAIN: "Domains",
+    ItemKind.SUBDOMAIN: "Subdomains",
+    ItemKind.INDICATOR: "Indicators",
+    ItemKind.LEVEL_SET: "Each indicator's set of five levels (one item)",
+    ItemKind.LEVEL: "Individual level descriptions",
+}
+STOPPING_RULES = {
+    "all_decided_or_stable": "Stop when every item is decided, or the undecided items are stable, "
+                             "or the maximum number of rounds is reached",
+    "fixed_rounds": "Run exactly the maximum number of rounds",
+}
+DEFAULT_LABELS = {
+    3: ["Disagree", "Neither agree nor disagree", "Agree"],
+    5: ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"],
+    7: ["Strongly disagree", "Disagree", "Somewhat disagree", "Neutral", "Somewhat agree", "Agree",
+        "Strongly agree"],
+    9: ["1 Not important", "2", "3", "4", "5", "6", "7", "8", "9 Critical"],
+}
+
+
+def default_bands(points: int) -> tuple[list[int], list[int]]:
+    """Agree band = top third (3 on 1–3, 4–5 on 1–5, 5–7 on 1–7, 7–9 on 1–9); disagree mirrors it."""
+    lo, hi = stats.config.default_agree_band(1, points)
+    return [lo, hi], [1 + points - hi, 1 + points - lo]
+
+
+def default_protocol() -> dict[str, Any]:
+    """The design of the 1+MG MLM Delphi: agreement on a 3-point scale, rule mlm-2021, two rounds."""
+    agree, disagree = default_bands(3)
+    return {
+        "rated_kinds": [ItemKind.DOMAIN.value, ItemKind.SUBDOMAIN.value, ItemKind.INDICATOR.value,
+                        ItemKind.LEVEL_SET.value],
+        "questions": [{"key": "agreement", "label": "Do you agree with this item as worded?",
+                       "points": 3, "labels": DEFAULT_LABELS[3], "allow_unable": True,
+                       "agree": agree, "disagree": disagree}],
+        "rule": "mlm-2021",
+        "stability_threshold": 0.15,
+        "stopping": "all_decided_or_stable",
+        "max_rounds": 3,
+        "quartiles": "linear",
+        "drop_decided": True,
+        "comment_required_at_or_below": None,
+    }
+
+
+def validate(raw: dict[str, Any]) -> dict[str, Any]:
+    """A normalised copy of raw, or InvalidInput naming what is wrong."""
+    p = copy.deepcopy(raw)
+    kinds = p.get("rated_kinds") or []
+    valid_kinds = {k.value for k in ItemKind}
+    if not kinds:
+        raise InvalidInput("Choose at least one kind of element to rate.")
+    if unknown := [k for k in kinds if k not in valid_kinds]:
+        raise InvalidInput(f"Unknown kind of element to rate: {', '.join(unknown)}.")
+    p["rated_kinds"] = [k.value for k in ItemKind if k.value in kinds]
+
+    questions = p.get("questions") or []
+    if not questions:
+        raise InvalidInput("Ask at least one question of each item.")
+    keys = set()
+    for i, q in enumerate(questions, 1):
+        key = str(q.get("key", "")).strip().lower()
+        if not key or not key.replace("_", "").isalnum() or len(key) > 40:
+            raise InvalidInput(f"Question {i}: give a short key of letters and digits (e.g. relevance).")
+        if key in keys:
+            raise InvalidInput(f"Question {i}: the key '{key}' is used twice.")
+        keys.add(key)
+        q["key"] = key
+        q["label"] = str(q.get("label") or key.title()).strip()
+        points = q.get("points")
+        if points not in SCALE_POINTS:
+            raise InvalidInput(f"Question '{key}': the scale must have 3, 5, 7 or 9 points.")
+        labels = [str(x).strip() for x in (q.get("labels") or DEFAULT_LABELS[points])]
+        if len(labels) != points or not all(labels):
+            raise InvalidInput(f"Question '{key}': give exactly {points} scale labels, one per point.")
+        q["labels"] = labels
+        agree, disagree = default_bands(points)
+        q["agree"] = [int(x) for x in (q.get("agree") or agree)]
+        q["disagree"] = [int(x) for x in (q.get("disagree") or disagree)]
+        q["allow_unable"] = bool(q.get("allow_unable", True))
+        try:
+            analysis_config(p, q)
+        except (stats.StatsInputError, ValueError) as exc:
+            raise InvalidInput(f"Question '{key}': {exc}") from None
+
+    try:
+        stats.load_rule(p.get("rule") or "mlm-2021")
+    except (stats.StatsInputError, ValueError) as exc:
+        raise InvalidInput(f"Consensus rule: {exc}") from None
+    try:
+        threshold = float(p.get("stability_threshold", 0.15))
+    except (TypeError, ValueError):
+        raise InvalidInput("The stability threshold must be a number such as 0.15.") from None
+    if not 0 < threshold <= 1:
+        raise InvalidInput("The stability threshold is a fraction between 0 and 1 (e.g. 0.15 for 15 %).")
+    p["stability_threshold"] = threshold
+    if p.get("stopping") not in STOPPING_RULES:
+        raise InvalidInput("Choose a stopping rule.")
+    try:
+        p["max_rounds"] = int(p.get("max_rounds"))
+    except (TypeError, ValueError):
+        raise InvalidInput("The maximum number of rounds must be a whole number.") from None
+    if not 1 <= p["max_rounds"] <= 10:
+        raise InvalidInput("The maximum number of rounds must be between 1 and 10.")
+    if p.get("quartiles") not in ("linear", "weibull"):
+        raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
+    p["drop_decided"] = bool(p.get("drop_decided", True))
+    low = p.get("comment_required_at_or_below")
+    p["comment_required_at_or_below"] = int(low) if low not in (None, "") else None
+    return p
+
+
+def analysis_config(protocol: dict[str, Any], question: dict[str, Any], panel_size: int | None = None
+                    ) -> stats.AnalysisConfig:
+    """The statistics engine's configuration for one question of the protocol."""
+    rule = protocol.get("rule") or "mlm-2021"
+    return stats.AnalysisConfig(
+        scale_min=1, scale_max=int(question["points"]),
+        agree=tuple(question["agree"]), disagree=tuple(question["disagree"]),
+        rule=stats.load_rule(rule), quartiles=protocol.get("quartiles", "linear"),
+        panel_size=panel_size, max_rounds=protocol.get("max_rounds"),
+        stability_threshold=float(protocol.get("stability_threshold", 0.15)))
+
+
+def rule_summary(protocol: dict[str, Any]) -> dict[str, Any]:
+    return stats.load_rule(protocol.get("rule") or "mlm-2021").to_dict()
+
+
+def checksum(protocol: dict[str, Any]) -> str:
+    canonical = json.dumps(protocol, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

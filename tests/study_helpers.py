@@ -1,0 +1,51 @@
+"""Builders for study tests: a study on the shipped 1+MG MLM draft with a small panel and open round."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from delphi.db import utcnow
+from delphi.extensions import db
+from delphi.models import PlatformRole, Study
+from delphi.services import accounts, frameworks, panel, ratings, rounds, studies
+
+ORGANISER = "olga@example.org"
+
+
+def organiser():
+    user = accounts.find_by_email(ORGANISER)
+    if user is None:
+        user = accounts.create_user(ORGANISER, "Olga Organiser", "correct-horse-battery")
+        accounts.grant_role(user, PlatformRole.ORGANISER)
+    return user
+
+
+def make_study(n_experts: int = 5, kinds: tuple[str, ...] = ("indicator",), domains: int | None = None,
+               title: str = "MLM validation", by=None) -> Study:
+    """A study rating the given kinds; with consented experts expert1..n@example.org (password as PASSWORD)."""
+    org = by or organiser()
+    shipped = frameworks.ensure_shipped()
+    study = studies.create(title, shipped, by=org)
+    protocol = dict(study.protocol)
+    protocol["rated_kinds"] = list(kinds)
+    studies.set_protocol(study, protocol, by=org)
+    for i in range(1, n_experts + 1):
+        email = f"expert{i}@example.org"
+        existing = accounts.find_by_email(email)
+        if existing is None:
+            accounts.create_user(email, f"Expert {i}", "correct-horse-battery")
+        p = panel.add(study, email, f"Expert {i}", by=org, stakeholder_group="clinician" if i % 2 else "policy")
+        panel.consent(p, None)
+    db.session.flush()
+    return study
+
+
+def open_first_round(study: Study):
+    return rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+
+
+def rate_all(rnd, values_by_expert: dict[str, int] | None = None, comment: str | None = None) -> None:
+    """Every panelist rates every item of the round; values_by_expert maps pseudonym → rating (default 3)."""
+    for p in rnd.study.panelists:
+        value = (values_by_expert or {}).get(p.pseudonym, 3)
+        for ri in rnd.round_items:
+            ratings.save(rnd, p, ri.item_id, ratings={"agreement": value}, comment=comment)
