@@ -4,6 +4,7 @@ from __future__ import annotations
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from delphi.errors import DomainError
 from delphi.expert import bp
@@ -51,9 +52,9 @@ def consent(study_id: int):
     return render_template("expert/consent.html", study=study, panelist=panelist, form=form)
 
 
-def _domains(rnd: Round) -> list[str]:
+def _domains(round_items: list[RoundItem]) -> list[str]:
     seen: list[str] = []
-    for ri in rnd.round_items:
+    for ri in round_items:
         if ri.item.domain_code not in seen:
             seen.append(ri.item.domain_code)
     return seen
@@ -66,13 +67,19 @@ def _domain_titles(rnd: Round) -> dict[str, str]:
         Domain.version_id == rnd.study.framework_version_id)).all())
 
 
+def _round_items(rnd: Round) -> list[RoundItem]:
+    """The round's items with their Item rows in one query (no query per item)."""
+    return list(db.session.scalars(select(RoundItem).join(RoundItem.item).options(contains_eager(RoundItem.item))
+                                   .where(RoundItem.round_id == rnd.id).order_by(RoundItem.position)))
+
+
 @bp.get("/rounds/<int:round_id>")
 @login_required
 def round_start(round_id: int):
     rnd, panelist = load_round_for_expert(round_id)
     if panelist.consented_at is None:
         return redirect(url_for("expert.consent", study_id=rnd.study_id))
-    domains = _domains(rnd)
+    domains = _domains(_round_items(rnd))
     if not domains:
         abort(404)
     return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=domains[0]))
@@ -84,9 +91,7 @@ def domain_page(round_id: int, domain: str):
     rnd, panelist = load_round_for_expert(round_id)
     if panelist.consented_at is None:
         return redirect(url_for("expert.consent", study_id=rnd.study_id))
-    round_items = db.session.scalars(select(RoundItem).join(RoundItem.item)
-                                     .where(RoundItem.round_id == rnd.id)
-                                     .order_by(RoundItem.position)).all()
+    round_items = _round_items(rnd)
     page_items = [ri for ri in round_items if ri.item.domain_code == domain]
     if not page_items:
         abort(404)
@@ -108,7 +113,7 @@ def domain_page(round_id: int, domain: str):
     own, comments = ratings.answers(rnd, panelist)
     previous = next((r for r in rnd.study.rounds if r.number == rnd.number - 1), None)
     feedback = results.feedback(previous, panelist, [ri.item_id for ri in page_items]) if previous else {}
-    domains = _domains(rnd)
+    domains = _domains(round_items)
     n_keys = len(questions)
     complete = {d: all(len(own.get(ri.item_id, {})) >= n_keys for ri in round_items if ri.item.domain_code == d)
                 for d in domains}

@@ -244,3 +244,38 @@ def test_invitations_and_reminders_are_sent_and_logged(app, client, login_as):
     assert len(mails) == 4 and sum("Reminder" in m["Subject"] for m in mails) == 2
     log = client.get(f"/organiser/studies/{study_id}/panel").data
     assert log.count(b"reminder (round 1)") == 2
+
+
+def test_domain_page_query_count_does_not_grow_with_items_or_panelists(app, client, login_as):
+    """Pins N+1 regressions: domains with 3 and 11 indicators, round 2 with feedback, cost the same queries."""
+    from datetime import timedelta
+
+    from sqlalchemy import event
+
+    from delphi.db import utcnow
+    from delphi.services import decisions, ratings as rating_service, rounds
+    from tests.study_helpers import organiser, rate_all
+
+    with app.app_context():
+        study = make_study(n_experts=4, kinds=("indicator", "level_set"))
+        rnd = open_first_round(study)
+        rate_all(rnd, comment="a comment")
+        rounds.close(rnd, by=organiser())
+        for ri in rnd.round_items:
+            decisions.decide(rnd, ri.item, decisions.Decision.RERATE, by=organiser())
+        rnd2 = rounds.open_round(study, utcnow() + timedelta(days=3), by=organiser())
+        db.session.commit()
+        round_id = rnd2.id
+        engine = db.engine
+    login_as("expert1@example.org")
+    counts = {}
+    for domain in ("I", "III"):  # 3 vs 11 indicators: 6 vs 22 items on the page
+        client.get(f"/expert/rounds/{round_id}/domains/{domain}")  # warm caches
+        seen = []
+        listener = lambda *a: seen.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", listener)
+        assert client.get(f"/expert/rounds/{round_id}/domains/{domain}").status_code == 200
+        event.remove(engine, "before_cursor_execute", listener)
+        counts[domain] = len(seen)
+    assert counts["I"] == counts["III"], counts
+    assert counts["I"] <= 25
