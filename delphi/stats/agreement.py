@@ -45,11 +45,11 @@ def midranks(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def kendall_w(ratings: npt.ArrayLike) -> KendallW:
     """Kendall's W with tie correction for an m × n matrix: m raters (rows) each rating all n objects.
 
-    Kendall & Babington Smith 1939; tie correction per Kendall 1948 (Rank correlation methods, Griffin)
-    and Siegel & Castellan 1988 (Nonparametric statistics, 2nd ed.): R_i = Σ_j r_ij (mid-ranks within each rater), S = Σ_i (R_i - m(n+1)/2)²,
-    W = 12 S / (m²(n³ - n) - m Σ_j T_j), T_j = Σ (t³ - t) over rater j's tie groups; χ² = m(n-1)W with n-1 df
-    (equal to Friedman's tie-corrected statistic with raters as blocks). NaN when m < 2, n < 2 or every
-    rater gave all objects the same rating.
+    Kendall & Babington Smith 1939 (Ann Math Stat 10:275); tie correction per Kendall 1948 (Rank correlation
+    methods) and Siegel & Castellan 1988 (Nonparametric statistics, 2nd ed.): R_i = Σ_j r_ij (mid-ranks within
+    each rater), S = Σ_i (R_i - m(n+1)/2)², W = 12 S / (m²(n³ - n) - m Σ_j T_j), T_j = Σ (t³ - t) over rater
+    j's tie groups; χ² = m(n-1)W with n-1 df (equal to Friedman's tie-corrected statistic with raters as
+    blocks). NaN when m < 2, n < 2 or every rater gave all objects the same rating.
     """
     x = np.asarray(ratings, dtype=float)
     if x.ndim != 2:

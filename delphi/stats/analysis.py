@@ -6,6 +6,7 @@ few passes over the ratings whatever the number of items; no Python loop runs pe
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any
@@ -16,6 +17,7 @@ import pandas as pd
 from delphi.stats.agreement import kendall_w, krippendorff_alpha, kruskal_from_counts
 from delphi.stats.config import QUARTILE_METHODS, AnalysisConfig
 from delphi.stats.descriptive import summarise_counts
+from delphi.stats.export import records
 from delphi.stats.ratings import unit_columns, validate_ratings
 from delphi.stats.rules import Condition
 from delphi.stats.stability import paired_statistics
@@ -45,9 +47,7 @@ class Analysis:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"meta": ..., "items": [...], "stability": [...], "panel": [...], "groups": [...]}``,
         rows as objects keyed by column name, NaN/NA as None, numpy scalars as Python numbers."""
-        from delphi.stats.export import records
-
-        return {"meta": self.meta, "items": records(self.items), "stability": records(self.stability),
+        return {"meta": copy.deepcopy(self.meta), "items": records(self.items), "stability": records(self.stability),
                 "panel": records(self.panel), "groups": records(self.groups)}
 
 
@@ -109,7 +109,8 @@ def _code(frame: pd.DataFrame, config: AnalysisConfig) -> _Coded:
                   len(p_labels), None if g is None else np.asarray(g, dtype=np.int64), groups)
 
 
-def _software_version() -> str:
+def software_version() -> str:
+    """The installed delphi-platform version, written into every output."""
     try:
         return metadata.version("delphi-platform")
     except metadata.PackageNotFoundError:
@@ -326,7 +327,7 @@ def _meta(c: _Coded, config: AnalysisConfig, frame: pd.DataFrame) -> dict[str, A
         notes.append(f"RAND/UCLA AI is computed against the scale midpoint {config.midpoint:g} "
                      "(the method's constants 2.35 and 1.5 were calibrated on a 1-9 scale)")
     return {
-        "software": {"name": "delphi-platform", "module": "delphi.stats", "version": _software_version()},
+        "software": {"name": "delphi-platform", "module": "delphi.stats", "version": software_version()},
         "scale": {"min": config.scale_min, "max": config.scale_max},
         "bands": {"agree": list(agree), "neutral": list(config.neutral), "disagree": list(disagree)},
         "quartiles": {"method": config.quartiles, "definition": QUARTILE_METHODS[config.quartiles]},

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from delphi.stats.analysis import _software_version, analyse
+from delphi.stats.analysis import analyse, software_version
 from delphi.stats.config import AnalysisConfig
 from delphi.stats.errors import StatsInputError
 from delphi.stats.export import to_json, write_csv, write_xlsx
@@ -51,7 +51,7 @@ def _fraction(text: str) -> float:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="delphi", description="Delphi consensus statistics.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_software_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {software_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     a = sub.add_parser("analyse", aliases=["analyze"], help="analyse a ratings table (CSV or XLSX)",
                        description="Per-item statistics and outcomes, stability between rounds, panel agreement "

@@ -34,14 +34,14 @@ def _plain(value: Any) -> Any:
 
 def _column_values(column: pd.Series) -> list[Any]:
     """A column as JSON-ready Python values, converted a column at a time."""
-    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else None
     if kind == "f":
         arr = column.to_numpy()
         values = arr.tolist()
         for i in np.flatnonzero(~np.isfinite(arr)).tolist():
             values[i] = None
         return values
-    if kind in "iub":
+    if kind is not None and kind in "iub":
         return column.to_numpy().tolist()
     return [_plain(v) for v in column.tolist()]
 

@@ -128,6 +128,13 @@ def _as_ids(values: pd.Series) -> pd.Series:
     return cat.cat.rename_categories(names)
 
 
+def _show(value: object) -> str:
+    """A cell for a message: numbers plainly (4.5), text quoted ('high')."""
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return f"{float(value):g}"
+    return repr(str(value))
+
+
 def _whole_numbers(values: pd.Series, column: str, source: str, where: Where, allow_missing: bool) -> np.ndarray:
     """A numeric column as float64 (NaN for missing), refusing text and fractions."""
     if values.dtype.kind in "iu":
@@ -142,12 +149,12 @@ def _whole_numbers(values: pd.Series, column: str, source: str, where: Where, al
         bad = (np.isnan(numbers) & text.notna().to_numpy()) | np.isinf(numbers)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise RatingsError(f"{source}: {where(i)}: {column} {str(values.iloc[i])!r} is not a whole number")
+            raise RatingsError(f"{source}: {where(i)}: {column} {_show(values.iloc[i])} is not a whole number")
     with np.errstate(invalid="ignore"):
         bad = bad | (~np.isnan(numbers) & (numbers != np.round(numbers)))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise RatingsError(f"{source}: {where(i)}: {column} {values.iloc[i]!r} is not a whole number")
+        raise RatingsError(f"{source}: {where(i)}: {column} {_show(values.iloc[i])} is not a whole number")
     if not allow_missing and np.isnan(numbers).any():
         i = int(np.flatnonzero(np.isnan(numbers))[0])
         raise RatingsError(f"{source}: {where(i)}: {column} is empty")
@@ -169,7 +176,8 @@ def validate_ratings(ratings: pd.DataFrame, scale: tuple[int, int] | None = None
         raise RatingsError(f"{source}: ratings must be a pandas DataFrame, not {type(ratings).__name__}")
     frame = ratings.rename(columns=lambda c: str(c).strip().lower())
     if frame.columns.duplicated().any():
-        raise RatingsError(f"{source}: duplicate column name(s) {sorted(set(frame.columns[frame.columns.duplicated()]))}")
+        twice = sorted(set(frame.columns[frame.columns.duplicated()]))
+        raise RatingsError(f"{source}: duplicate column name(s) {', '.join(twice)}")
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
         raise RatingsError(_missing_message(source, missing, list(frame.columns)))
@@ -203,12 +211,15 @@ def validate_ratings(ratings: pd.DataFrame, scale: tuple[int, int] | None = None
     if "comment" in frame.columns:
         comment = frame["comment"]
         if not isinstance(comment.dtype, pd.CategoricalDtype):
-            comment = comment.where(comment.map(lambda v: isinstance(v, str)), None).astype("category")
+            comment = comment.astype("string").astype("category")
         blank = [c for c in comment.cat.categories if not str(c).strip()]
         out["comment"] = comment.cat.remove_categories(blank) if blank else comment
     if "group" in frame.columns:
         group = _as_ids(frame["group"])
         out["group"] = group.cat.remove_categories([""]) if "" in group.cat.categories else group
+    for optional in ("question", "group"):     # an optional column left empty is no column at all
+        if optional in out and out[optional].isna().all():
+            del out[optional]
     result = pd.DataFrame(out)
     _check_duplicates(result, source, where)
     return result

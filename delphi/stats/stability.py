@@ -23,8 +23,9 @@ def _bincount2(cell: np.ndarray, value: np.ndarray, n_cells: int, n_values: int,
 
 def pct_change(counts_a: np.ndarray, counts_b: np.ndarray) -> np.ndarray:
     """Percentage change of the rating distribution (Scheibe, Skutsch & Schofer 1975, "Experiments in Delphi
-    methodology", in Linstone & Turoff (eds.), The Delphi Method): Σ_c |f_c,b - f_c,a| / (2n) over scale points c, f the counts of the same
-    n panelists in both rounds; the share of "units of change" — 0 when the distributions coincide."""
+    methodology", in Linstone & Turoff (eds.), The Delphi Method): Σ_c |f_c,b - f_c,a| / (2n) over scale points
+    c, f the counts of the same n panelists in both rounds; the share of "units of change" — 0 when the
+    distributions coincide."""
     n = counts_a.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(n > 0, np.abs(counts_b - counts_a).sum(axis=1) / (2 * n), np.nan)

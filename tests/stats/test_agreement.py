@@ -79,7 +79,7 @@ def test_kendall_w_is_one_for_identical_orderings_and_undefined_for_one_rater():
     assert math.isnan(kendall_w(np.array([[1, 2, 3]])).w)
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(data=st.data(), m=st.integers(2, 9), n=st.integers(3, 8))
 def test_kendall_chi2_equals_scipy_friedman_with_panelists_as_blocks(data, m, n):
     x = np.array(data.draw(st.lists(st.lists(st.integers(1, 5), min_size=n, max_size=n), min_size=m, max_size=m)))
@@ -106,7 +106,7 @@ def test_kendall_w_in_the_panel_uses_only_panelists_who_rated_every_item():
     assert panel["kendall_chi2"] == pytest.approx(3 * 19 * panel["kendall_w"])
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(samples=st.lists(st.lists(st.integers(1, 5), min_size=1, max_size=9), min_size=2, max_size=4))
 def test_kruskal_from_counts_equals_scipy_kruskal(samples):
     counts = np.stack([np.bincount(np.array(s) - 1, minlength=5) for s in samples])[None]

@@ -106,7 +106,7 @@ def test_weibull_quartiles_differ_from_linear_on_small_panels():
     assert (weibull["q1"], weibull["q3"]) == (1.25, 4.75)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(ratings=st.lists(st.integers(1, 7), min_size=1, max_size=40),
        method=st.sampled_from(["linear", "weibull"]),
        p=st.sampled_from([0.25, 0.3, 0.5, 0.7, 0.75]))

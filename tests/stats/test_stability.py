@@ -57,7 +57,7 @@ def quadratic_kappa_by_contingency_table(a, b, k):
     return 1 - (weights * observed).sum() / (weights * expected).sum()
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=50, deadline=None, database=None)
 @given(pairs=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 4)), min_size=1, max_size=30))
 def test_kappa_pct_change_and_unchanged_share_match_direct_computations(pairs):
     a = np.array([p[0] for p in pairs])
@@ -72,7 +72,7 @@ def test_kappa_pct_change_and_unchanged_share_match_direct_computations(pairs):
         assert math.isnan(row["kappa_w"])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, database=None)
 @given(pairs=st.lists(st.tuples(st.integers(0, 8), st.integers(-3, 3)), min_size=1, max_size=70))
 def test_wilcoxon_p_equals_scipy_wilcoxon_defaults(pairs):
     a = np.array([p[0] for p in pairs])
