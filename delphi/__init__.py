@@ -75,13 +75,14 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from delphi.admin import bp as admin_bp
+    from delphi.api import bp as api_bp
     from delphi.assessor import bp as assessor_bp
     from delphi.auth import bp as auth_bp
     from delphi.expert import bp as expert_bp
     from delphi.organiser import bp as organiser_bp
     from delphi.public import bp as public_bp
 
-    for bp in (public_bp, auth_bp, admin_bp, organiser_bp, expert_bp, assessor_bp):
+    for bp in (public_bp, auth_bp, admin_bp, organiser_bp, expert_bp, assessor_bp, api_bp):
         app.register_blueprint(bp)
 
 

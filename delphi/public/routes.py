@@ -20,3 +20,35 @@ def home():
     if len(landings) == 1:
         return redirect(url_for(landings[0].endpoint))
     return render_template("public/home.html", landings=landings)
+
+
+@bp.get("/frameworks/<slug>/<label>")
+def framework_version(slug: str, label: str):
+    """The stable, citable page of a released version (drafts are not public)."""
+    from flask import abort
+
+    from delphi.models import VersionStatus
+    from delphi.services import frameworks, release
+
+    version = frameworks.find_version(slug, label)
+    if version is None or version.status == VersionStatus.DRAFT:
+        abort(404)
+    version = frameworks.load_tree(version)
+    url = url_for("public.framework_version", slug=slug, label=label, _external=True)
+    return render_template("public/framework_version.html", version=version, study=release.study_of(version),
+                           citation=release.citation(version, url), url=url)
+
+
+@bp.get("/studies/<int:study_id>/report")
+def study_report(study_id: int):
+    """A study's Delphi report is public once the study has been released (it is pseudonymised)."""
+    from flask import abort
+
+    from delphi.extensions import db
+    from delphi.models import Study
+    from delphi.services import report
+
+    study = db.session.get(Study, study_id)
+    if study is None or study.released_version_id is None:
+        abort(404)
+    return render_template("reports/delphi.html", **report.build(study), standalone=False, public=True)

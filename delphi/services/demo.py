@@ -36,10 +36,14 @@ def seed() -> list[tuple[str, str, str]]:
     org = db.session.scalar(select(Organisation).where(Organisation.name == DEMO_ORGANISATION))
     if org is None:
         org = organisations.create(DEMO_ORGANISATION, country="Demoland", by=admin)
-    for email, name, role in ASSESSORS:
-        organisations.add_member(org, _person(email, name), role, by=admin)
+    assessors = [_person(email, name) for email, name, _ in ASSESSORS]
+    for user, (_, _, role) in zip(assessors, ASSESSORS):
+        organisations.add_member(org, user, role, by=admin)
 
     _seed_later_stages(organiser, experts)
+    from delphi.services import assessment_demo
+
+    assessment_demo.seed(org, assessors[0], assessors[1])
 
     logins = [("admin", ADMIN[0], DEMO_PASSWORD), ("organiser", ORGANISER[0], DEMO_PASSWORD)]
     logins += [("expert", email, DEMO_PASSWORD) for email, _ in EXPERTS]

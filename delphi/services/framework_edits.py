@@ -113,7 +113,9 @@ def _new_code(version: FrameworkVersion, code: str | None, kind: str) -> str:
         raise InvalidInput(f"'{code}' is not a valid {kind} code: {CODE_RULE}.")
     for model in ELEMENTS:
         if db.session.scalar(select(model.id).where(model.version_id == version.id, model.code == code)):
-            raise InvalidInput(f"The code {code} is already used by a {_KIND[model]} of this version.")
+            kind_used = _KIND[model]
+            article = "an" if kind_used[0] in "aeiou" else "a"
+            raise InvalidInput(f"The code {code} is already used by {article} {kind_used} of this version.")
     return code
 
 

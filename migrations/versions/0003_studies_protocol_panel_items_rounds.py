@@ -1,6 +1,6 @@
 """studies: protocol, panel, items, rounds, ratings
 
-Revision ID: 0004
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 18:01:08.485227
 
@@ -12,7 +12,7 @@ import delphi.db
 
 
 # revision identifiers, used by Alembic.
-revision = '0004'
+revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None

@@ -1,0 +1,58 @@
+"""GET-only endpoints; errors are JSON (delphi/errors.py renders JSON for /api/ paths)."""
+from __future__ import annotations
+
+from flask import Response, abort, jsonify, request, url_for
+
+from delphi.api import bp
+from delphi.api.openapi import openapi_document
+from delphi.models import FrameworkVersion
+from delphi.services import framework_io, frameworks
+
+
+@bp.after_request
+def _public(response: Response) -> Response:
+    # Public, read-only data: any site may read it, nobody's cookies are involved.
+    response.headers.setdefault("Access-Control-Allow-Origin", "*")
+    return response
+
+
+def _summary(version: FrameworkVersion) -> dict:
+    return {
+        "label": version.label,
+        "status": version.status.value,
+        "name": version.name,
+        "short_name": version.short_name,
+        "source": version.source,
+        "released_at": version.released_at.isoformat() if version.released_at else None,
+        "checksum": version.checksum,
+        "url": url_for("api.framework_version", slug=version.framework.slug, label=version.label, _external=True),
+    }
+
+
+@bp.get("/frameworks")
+def frameworks_index():
+    listing: dict[str, dict] = {}
+    for version in framework_io.public_versions():
+        fw = version.framework
+        entry = listing.setdefault(fw.slug, {"slug": fw.slug, "name": fw.name, "versions": []})
+        entry["versions"].append(_summary(version))
+    return jsonify({"frameworks": list(listing.values())})
+
+
+@bp.get("/frameworks/<slug>/versions/<label>")
+def framework_version(slug: str, label: str):
+    """The whole tree, byte for byte the JSON export of the version."""
+    version = frameworks.find_version(slug, label)
+    if version is None or version.is_draft:
+        abort(404, f"No released version {slug}:{label}.")
+    out = framework_io.export(version, "json")
+    response = Response(out.data, content_type=out.content_type)
+    if version.checksum:
+        response.set_etag(version.checksum)  # released content never changes
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response.make_conditional(request)
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document(url_for("api.frameworks_index", _external=True).rsplit("/frameworks", 1)[0]))

@@ -1,0 +1,19 @@
+"""The Delphi report as PDF: the same template as the HTML page, rendered by WeasyPrint with the print styles."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import render_template
+
+from delphi.models import Study
+from delphi.services import report
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+
+
+def render(study: Study) -> bytes:
+    from weasyprint import CSS, HTML
+
+    html = render_template("reports/delphi.html", **report.build(study), standalone=True)
+    css = [CSS(filename=str(STATIC / "site.css")), CSS(filename=str(STATIC / "report.css"))]
+    return HTML(string=html, base_url=str(STATIC)).write_pdf(stylesheets=css)
