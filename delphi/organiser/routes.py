@@ -17,6 +17,7 @@ from delphi.models import (
     FrameworkVersion,
     Item,
     ItemDecision,
+    ItemKind,
     MailLog,
     Study,
     StudyOrganiser,
@@ -417,6 +418,29 @@ def decide(round_id: int, item_id: int):
     db.session.commit()
     flash(f"{item.code}: {form.decision.data} recorded.", "success")
     return redirect(url_for("organiser.review_round", round_id=rnd.id) + f"#item-{item.id}")
+
+
+@bp.post("/studies/<int:study_id>/items")
+@require(is_organiser)
+def add_item(study_id: int):
+    """Between rounds: rate an element added to the draft (e.g. an indicator experts proposed, or half of a split)."""
+    st = load_study_for_organiser(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        if st.current_round is None or st.current_round.is_open or st.status.value == "finished":
+            raise InvalidInput("New items can be added between rounds: after a round has closed and before the "
+                               "next one opens.")
+        kind = ItemKind(request.form.get("kind", "indicator"))
+        item = decisions.add_proposed_item(st, kind, (request.form.get("element_code") or "").strip(),
+                                           by=current_user)
+    except ValueError:
+        return _fail(InvalidInput("Choose what kind of item to add."), "organiser.study", study_id=st.id)
+    except DomainError as exc:
+        return _fail(exc, "organiser.study", study_id=st.id)
+    db.session.commit()
+    flash(f"Item {item.code} added; it will be rated in the next round.", "success")
+    return redirect(url_for("organiser.study", study_id=st.id))
 
 
 @bp.get("/studies/<int:study_id>/ratings.<fmt>")

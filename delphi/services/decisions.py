@@ -5,6 +5,7 @@ wording; the decision row keeps the wording before and after and the reason, for
 """
 from __future__ import annotations
 
+import framework as fwlib
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
@@ -123,11 +124,21 @@ def add_proposed_item(study, kind: ItemKind, element_code: str, *, by: User) -> 
     """An item for an element added to the draft between rounds (e.g. an indicator experts proposed)."""
     from delphi.services import frameworks
 
+    if not element_code:
+        raise InvalidInput("Give the code of the element to rate, e.g. II.3.4.")
     doc = frameworks.to_document(study.framework_version)
     element = doc.find(element_code)
     if element is None:
-        raise InvalidInput(f"Add {element_code} to the framework draft first.")
-    domain = element_code.split(".")[0]
+        raise InvalidInput(f"{element_code} is not in the framework draft: add it in the editor first.")
+    expected = {ItemKind.DOMAIN: fwlib.Domain, ItemKind.SUBDOMAIN: fwlib.Subdomain}.get(kind, fwlib.Indicator)
+    if not isinstance(element, expected):
+        raise InvalidInput(f"{element_code} is not a {kind.value.replace('_', ' ')}.")
+    code = studies.item_code(kind, element_code)
+    if any(i.code == code for i in study.items):
+        raise InvalidInput(f"{code} is already an item of this study.")
+    domain = element_code
+    while doc.parent_code(domain):
+        domain = doc.parent_code(domain)
     item = Item(code=studies.item_code(kind, element_code), element_code=element_code,
                 kind=kind, domain_code=domain, position=len(study.items) + 1, proposed=True)
     study.items.append(item)

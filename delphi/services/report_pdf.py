@@ -15,5 +15,6 @@ def render(study: Study) -> bytes:
     from weasyprint import CSS, HTML
 
     html = render_template("reports/delphi.html", **report.build(study), standalone=True)
-    css = [CSS(filename=str(STATIC / "site.css")), CSS(filename=str(STATIC / "report.css"))]
+    # Only the print stylesheet: the screen stylesheet's rules cost WeasyPrint time and do not apply on paper.
+    css = [CSS(filename=str(STATIC / "report.css"))]
     return HTML(string=html, base_url=str(STATIC)).write_pdf(stylesheets=css)

@@ -150,3 +150,22 @@ def test_two_round_delphi_on_the_mlm_draft(page, app, live_server):
     assert page.get_by_text("Round 2 closed; results computed.").is_visible()
     assert page.locator("table.results tbody tr").count() == 2
     assert page.locator("table.results .badge.validated").count() == 2
+
+    # Issue 6: the organiser accepts the re-rated items, releases the validated framework and opens the report.
+    for code in ("I", "II"):
+        row = page.locator(f"tr:has(strong:text-is('{code}'))")
+        row.get_by_label("Decision").select_option("accept")
+        row.get_by_role("button", name="Record decision").click()
+        assert page.get_by_text(f"{code}: accept recorded").is_visible()
+    page.get_by_role("link", name=re.compile("MLM domains Delphi")).click()
+    page.get_by_role("link", name=re.compile("End the study and release")).click()
+    assert page.get_by_text("removed domain VIII").is_visible()
+    assert page.locator("ins", has_text="Governance").count() + page.locator("del").count() > 0
+    page.get_by_label("Version label").fill("2026-validated")
+    page.get_by_role("button", name="Release and end the study").click()
+    assert page.get_by_text("Released 1plusmg-mlm:2026-validated").is_visible()
+    assert page.get_by_text("How to cite").is_visible()
+    assert page.locator(".citation").inner_text().startswith("1+MG Maturity Level Model")
+    page.get_by_role("link", name="methods and results report").click()
+    assert page.get_by_role("heading", name="1. Protocol as pre-registered").is_visible()
+    assert page.get_by_text("Fixed before round 1 and locked on").is_visible()

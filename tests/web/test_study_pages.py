@@ -279,3 +279,44 @@ def test_domain_page_query_count_does_not_grow_with_items_or_panelists(app, clie
         counts[domain] = len(seen)
     assert counts["I"] == counts["III"], counts
     assert counts["I"] <= 25
+
+
+def test_organiser_adds_a_proposed_indicator_between_rounds_and_it_is_rated_next(app, client, login_as):
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+    from delphi.models import Decision, Item
+    from delphi.services import decisions, framework_edits, rounds
+    from tests.study_helpers import organiser, rate_all
+
+    with app.app_context():
+        study = make_study(n_experts=2)
+        rnd = open_first_round(study)
+        rate_all(rnd)
+        rounds.close(rnd, by=organiser())
+        framework_edits.add_indicator(study.framework_version, "II.1", "II.1.9",
+                                      "A proposed indicator on reimbursement.", [f"Level {n}" for n in range(1, 6)])
+        db.session.commit()
+        study_id, round_id = study.id, rnd.id
+    login_as("olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}")
+    assert b"Add an item experts proposed" in page.data
+    token = csrf_from(page.data)
+    bad = client.post(f"/organiser/studies/{study_id}/items", data={"csrf_token": token, "element_code": "II.1.99",
+                                                                    "kind": "indicator"}, follow_redirects=True)
+    assert b"is not in the framework draft" in bad.data
+    ok = client.post(f"/organiser/studies/{study_id}/items", data={"csrf_token": token, "element_code": "II.1.9",
+                                                                   "kind": "indicator"}, follow_redirects=True)
+    assert b"Item II.1.9 added" in ok.data
+    again = client.post(f"/organiser/studies/{study_id}/items", data={"csrf_token": token, "element_code": "II.1.9",
+                                                                      "kind": "indicator"}, follow_redirects=True)
+    assert b"already an item" in again.data
+    with app.app_context():
+        rnd = db.session.get(Round, round_id)
+        for ri in rnd.round_items:
+            decisions.decide(rnd, ri.item, Decision.ACCEPT, by=organiser())
+        rnd2 = rounds.open_round(rnd.study, utcnow() + timedelta(days=2), by=organiser())
+        db.session.commit()
+        codes = [ri.item.code for ri in rnd2.round_items]
+        proposed = db.session.scalar(select(Item).where(Item.code == "II.1.9"))
+        assert codes == ["II.1.9"] and proposed.proposed and proposed.domain_code == "II"
