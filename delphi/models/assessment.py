@@ -11,18 +11,15 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, Date, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from delphi.db import UTCDateTime, utcnow
+from delphi.db import UTCDateTime, str_enum, utcnow
 from delphi.extensions import db
 from delphi.models.framework import FrameworkVersion, Indicator
 from delphi.models.organisation import Organisation
 from delphi.models.user import User
 
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class AssessmentStatus(enum.StrEnum):
@@ -58,7 +55,7 @@ class Assessment(db.Model):
     reference_date: Mapped[date] = mapped_column(Date)
     # Team mode: every team member first gives an individual level; the lead records the agreed one.
     team_mode: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[AssessmentStatus] = mapped_column(_enum(AssessmentStatus), default=AssessmentStatus.IN_PROGRESS)
+    status: Mapped[AssessmentStatus] = mapped_column(str_enum(AssessmentStatus), default=AssessmentStatus.IN_PROGRESS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -112,7 +109,7 @@ class AssessmentAnswer(db.Model):
     current_level: Mapped[int | None]
     target_level: Mapped[int | None]
     target_date: Mapped[date | None] = mapped_column(Date)
-    confidence: Mapped[Confidence | None] = mapped_column(_enum(Confidence))
+    confidence: Mapped[Confidence | None] = mapped_column(str_enum(Confidence))
     evidence: Mapped[str] = mapped_column(Text, default="")
     links: Mapped[list[str]] = mapped_column(JSON, default=list)
     not_applicable: Mapped[bool] = mapped_column(default=False)
@@ -169,7 +166,7 @@ class AssessmentAction(db.Model):
     description: Mapped[str] = mapped_column(Text)
     owner: Mapped[str] = mapped_column(String(200), default="")
     due_date: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.OPEN)
+    status: Mapped[ActionStatus] = mapped_column(str_enum(ActionStatus), default=ActionStatus.OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -8,10 +8,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from delphi.db import UTCDateTime, utcnow
+from delphi.db import UTCDateTime, str_enum, utcnow
 from delphi.extensions import db
 
 
@@ -41,7 +41,7 @@ class FrameworkVersion(db.Model):
     framework_id: Mapped[int] = mapped_column(ForeignKey("frameworks.id", ondelete="CASCADE"), index=True)
     label: Mapped[str] = mapped_column(String(100))
     status: Mapped[VersionStatus] = mapped_column(
-        Enum(VersionStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        str_enum(VersionStatus),
         default=VersionStatus.DRAFT)
     # Descriptive metadata travels with the version: a later version may reword it.
     name: Mapped[str] = mapped_column(String(300))

@@ -4,10 +4,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from delphi.db import UTCDateTime, utcnow
+from delphi.db import UTCDateTime, str_enum, utcnow
 from delphi.extensions import db
 from delphi.models.user import User
 
@@ -40,7 +40,7 @@ class OrganisationMember(db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[OrganisationRole] = mapped_column(
-        Enum(OrganisationRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]),
+        str_enum(OrganisationRole),
         default=OrganisationRole.ASSESSOR,
     )
 

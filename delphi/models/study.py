@@ -5,17 +5,14 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from delphi.db import UTCDateTime, utcnow
+from delphi.db import UTCDateTime, str_enum, utcnow
 from delphi.extensions import db
 from delphi.models.framework import FrameworkVersion
 from delphi.models.user import User
 
-
-def _enum(cls: type[enum.Enum], length: int = 20) -> Enum:
-    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
 
 
 class StudyStatus(enum.StrEnum):
@@ -62,7 +59,7 @@ class Study(db.Model):
     framework_version_id: Mapped[int] = mapped_column(ForeignKey("framework_versions.id"), index=True)
     # The version the draft was copied from: the release diff is shown against it.
     base_version_id: Mapped[int | None] = mapped_column(ForeignKey("framework_versions.id"))
-    status: Mapped[StudyStatus] = mapped_column(_enum(StudyStatus), default=StudyStatus.SETUP)
+    status: Mapped[StudyStatus] = mapped_column(str_enum(StudyStatus), default=StudyStatus.SETUP)
     protocol: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     protocol_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protocol_checksum: Mapped[str | None] = mapped_column(String(64))
@@ -132,11 +129,11 @@ class Item(db.Model):
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     code: Mapped[str] = mapped_column(String(60))          # e.g. II.3.2, II.3.2:levels, II.3.2:L3
     element_code: Mapped[str] = mapped_column(String(50))  # the framework element it points at
-    kind: Mapped[ItemKind] = mapped_column(_enum(ItemKind))
+    kind: Mapped[ItemKind] = mapped_column(str_enum(ItemKind))
     level: Mapped[int | None]                              # for kind=level
     domain_code: Mapped[str] = mapped_column(String(50))   # groups items into one page per domain
     position: Mapped[int] = mapped_column(default=0)
-    state: Mapped[ItemState] = mapped_column(_enum(ItemState), default=ItemState.ACTIVE)
+    state: Mapped[ItemState] = mapped_column(str_enum(ItemState), default=ItemState.ACTIVE)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
     proposed: Mapped[bool] = mapped_column(default=False)  # added between rounds from experts' proposals
 
@@ -150,7 +147,7 @@ class Round(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     number: Mapped[int]
-    status: Mapped[RoundStatus] = mapped_column(_enum(RoundStatus), default=RoundStatus.OPEN)
+    status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus), default=RoundStatus.OPEN)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     deadline: Mapped[datetime]
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -236,7 +233,7 @@ class ItemDecision(db.Model):
     round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     outcome: Mapped[str | None] = mapped_column(String(40))  # what the consensus rule said
-    decision: Mapped[Decision] = mapped_column(_enum(Decision))
+    decision: Mapped[Decision] = mapped_column(str_enum(Decision))
     reason: Mapped[str] = mapped_column(Text, default="")
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

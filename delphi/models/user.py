@@ -5,10 +5,10 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from delphi.db import UTCDateTime, utcnow
+from delphi.db import UTCDateTime, str_enum, utcnow
 from delphi.extensions import db
 
 
@@ -71,7 +71,7 @@ class UserRole(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     role: Mapped[PlatformRole] = mapped_column(
-        Enum(PlatformRole, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+        str_enum(PlatformRole)
     )
     granted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
@@ -87,7 +87,7 @@ class Token(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     purpose: Mapped[TokenPurpose] = mapped_column(
-        Enum(TokenPurpose, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+        str_enum(TokenPurpose, 30)
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
