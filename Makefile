@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 export FLASK_APP := delphi
 
-.PHONY: run test test-pg bench lint deps db clean
+.PHONY: run serve test test-pg bench lint deps db clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,24 @@ run: db
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop). Demo logins are listed above."
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# Production serving: gunicorn workers (gunicorn.conf.py) on PostgreSQL, rate limits in a shared storage.
+# Needs DATABASE_URL (PostgreSQL), SECRET_KEY and RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379/0);
+# migrates first. BIND, WEB_CONCURRENCY, GUNICORN_THREADS tune it (README: "Serving in production").
+serve: export DELPHI_ENV ?= production
+serve: deps
+	@fail() { echo "make serve: $$*" >&2; exit 2; }; \
+	[ -n "$$DATABASE_URL" ] || fail "set DATABASE_URL to the PostgreSQL database, e.g. postgresql://delphi:PASSWORD@127.0.0.1/delphi"; \
+	case "$$DATABASE_URL" in postgres://*|postgresql://*|postgresql+psycopg://*) ;; \
+	  *) fail "DATABASE_URL must be a PostgreSQL URL: several workers share the database (SQLite is for make run)";; esac; \
+	[ -n "$$SECRET_KEY" ] || fail "set SECRET_KEY to a long random value, e.g. \$$(python3 -c 'import secrets; print(secrets.token_hex(32))')"; \
+	[ -n "$$RATELIMIT_STORAGE_URI" ] || fail "set RATELIMIT_STORAGE_URI to a storage the workers share, e.g. redis://127.0.0.1:6379/0"; \
+	$(PY) -c 'import os, sys; from limits.storage import storage_from_string as s; sys.exit(0 if s(os.environ["RATELIMIT_STORAGE_URI"]).check() else 1)' 2>/dev/null \
+	  || fail "the rate-limit storage $$RATELIMIT_STORAGE_URI does not answer (is redis-server running?)"; \
+	echo "== flask db upgrade ($$DELPHI_ENV)"; \
+	$(FLASK) db upgrade || fail "the database migration failed (see above); not starting"; \
+	echo "== gunicorn on $${BIND:-127.0.0.1:8000} (Ctrl+C to stop)"; \
+	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py 'delphi:create_app()'
+
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
@@ -37,8 +55,12 @@ test-pg: deps
 	TEST_DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
 	scripts/pg-throwaway stop $$dir; rm -rf $$dir; exit $$rc
 
+# Every bench script in turn (bench/load.py starts its own PostgreSQL, redis and gunicorn on loopback ports).
 bench: deps
-	$(PY) bench/stats.py
+	@status=0; for script in bench/*.py; do \
+	  case $$script in bench/baseline_app.py) continue;; esac; \
+	  echo "== $$script"; $(PY) $$script || status=1; \
+	done; exit $$status
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

@@ -72,6 +72,12 @@ class Config:
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
     TOKEN_RATE_LIMIT = os.environ.get("TOKEN_RATE_LIMIT", "20 per minute")
 
+    # Logs (delphi/observability.py): "json" lines for a collector, "text" for a terminal. The line per request
+    # is on in production; `flask run` prints its own.
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    REQUEST_LOG = _bool("REQUEST_LOG", False)
+
 
 class DevelopmentConfig(Config):
     DEBUG = False
@@ -92,6 +98,8 @@ class TestConfig(Config):
 class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
+    REQUEST_LOG = _bool("REQUEST_LOG", True)
 
     @classmethod
     def check(cls) -> None:

@@ -29,6 +29,7 @@ def create_app(config: type | str | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     register_errors(app)
+    register_observability(app)
     return app
 
 
@@ -70,7 +71,9 @@ def register_extensions(app: Flask) -> None:
         from delphi.permissions import landings_for
 
         landings = landings_for(current_user) if current_user.is_authenticated else []
-        return {"role_landings": landings, "button_form": EmptyForm(), "app_version": __version__}
+        # formdata=None: the button form only renders its token; reading the request body here would raise
+        # again on the 413 page of an over-size upload.
+        return {"role_landings": landings, "button_form": EmptyForm(formdata=None), "app_version": __version__}
 
 
 def register_blueprints(app: Flask) -> None:
@@ -90,6 +93,12 @@ def register_cli(app: Flask) -> None:
     from delphi.cli import delphi_cli
 
     app.cli.add_command(delphi_cli)
+
+
+def register_observability(app: Flask) -> None:
+    from delphi.observability import register_observability as _register
+
+    _register(app)
 
 
 def register_errors(app: Flask) -> None:

@@ -94,3 +94,7 @@ def close_due_rounds() -> None:
 from delphi.framework_cli import framework_cli  # noqa: E402
 
 delphi_cli.add_command(framework_cli)
+
+from delphi.backup_cli import register as _register_backup  # noqa: E402
+
+_register_backup(delphi_cli)

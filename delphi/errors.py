@@ -1,9 +1,12 @@
 """Domain exceptions and the HTML/JSON error pages they map to."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+DATABASE_DOWN = "The database is not reachable; nothing was saved. Try again in a minute."
 
 
 class DomainError(Exception):
@@ -53,6 +56,12 @@ def register_errors(app: Flask) -> None:
     def _http(error: HTTPException):
         return _render(error.code or 500, error.name, error.description or "")
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(InterfaceError)
+    def _database_down(error: Exception):
+        return _database_unreachable(app, error)
+
     if app.testing:
         return  # let tests see the traceback
 
@@ -64,3 +73,29 @@ def register_errors(app: Flask) -> None:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         return _render(500, "Something went wrong",
                        "An unexpected error occurred; nothing was saved by this request. It has been logged.")
+
+
+def _database_unreachable(app: Flask, error: Exception):
+    """503 for a database that went away (or stayed locked): the transaction is rolled back, so nothing of
+    the request is half-saved, and the page renders without touching the database again."""
+    from flask_login import AnonymousUserMixin
+
+    from delphi.extensions import db, login_manager
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already gone; the server rolls back a transaction it loses
+        app.logger.debug("rollback after a database error failed too", exc_info=True)
+    app.logger.error("database unreachable on %s %s: %s", request.method, request.path,
+                     (str(getattr(error, "orig", None) or error) or type(error).__name__).splitlines()[0][:200])
+    # The page must not load the current user (its rows are expired by the rollback): show it logged out.
+    g._login_user = (login_manager.anonymous_user or AnonymousUserMixin)()
+    if _wants_json() or request.is_json:
+        response = jsonify({"ok": False, "error": DATABASE_DOWN, "message": DATABASE_DOWN, "status": 503})
+        response.status_code = 503
+    else:
+        response = app.make_response(render_template("errors/error.html", status=503,
+                                                     title="Database unavailable", message=DATABASE_DOWN))
+        response.status_code = 503
+    response.headers["Retry-After"] = "60"
+    return response

@@ -18,6 +18,22 @@ from .tabular import COLUMNS, Cell, Row, check_header, domains_from_rows, framew
 
 _DELIMITERS = (",", ";", "\t")
 """Comma is what we write; semicolon and tab are what spreadsheet programs in many locales save."""
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet program opening a CSV runs a cell starting with one of these as a formula (CSV injection)."""
+
+
+def protect(text: str) -> str:
+    """Prefix an apostrophe to a text a spreadsheet would run as a formula, so it shows as text.
+
+    Texts already starting with apostrophes before such a character get one more, so unprotect() gives back
+    exactly what was written: the export stays lossless.
+    """
+    return "'" + text if text.lstrip("'").startswith(FORMULA_START) else text
+
+
+def unprotect(text: str) -> str:
+    """The inverse of protect(): drop one apostrophe before a formula character."""
+    return text[1:] if text.startswith("'") and text.lstrip("'").startswith(FORMULA_START) else text
 
 
 def load_csv(data: bytes, *, filename: str, name: str | None = None) -> Framework:
@@ -37,7 +53,8 @@ def load_csv(data: bytes, *, filename: str, name: str | None = None) -> Framewor
                 continue
             if len(record) != len(names):
                 check.fail(f"row {number}", f"the row has {len(record)} fields, the header has {len(names)}")
-            yield {column: Cell(value, f"row {number}, column {column}") for column, value in zip(names, record)}
+            yield {column: Cell(unprotect(value), f"row {number}, column {column}")
+                   for column, value in zip(names, record)}
 
     domains = domains_from_rows(rows(), check, "row 2")
     framework_name = check.text(name if name is not None else PurePath(filename).stem, "", "framework name")
@@ -58,5 +75,5 @@ def _records(text: str, check: Checker) -> Iterator[tuple[int, list[str]]]:
 
 def dump_csv(fw: Framework) -> bytes:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer).writerows(framework_rows(fw))
+    csv.writer(buffer).writerows([protect(cell) for cell in row] for row in framework_rows(fw))
     return buffer.getvalue().encode("utf-8")

@@ -64,8 +64,8 @@ def parse_yaml(data: bytes, filename: str) -> Any:
         location = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         explanation = ", ".join(part for part in (exc.context, exc.problem) if part)
         raise FrameworkError(filename, location, f"invalid YAML: {explanation}") from None
-    except yaml.YAMLError as exc:
-        raise FrameworkError(filename, "", f"invalid YAML: {exc}") from None
+    except yaml.YAMLError as exc:  # e.g. ReaderError (a control character), whose text spans two lines
+        raise FrameworkError(filename, "", f"invalid YAML: {str(exc).splitlines()[0]}") from None
     except RecursionError:
         raise FrameworkError(filename, "", "invalid YAML: nested too deeply") from None
     generic = document.get("generic_levels") if isinstance(document, dict) else None

@@ -20,6 +20,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from .checks import Checker
+from .errors import FrameworkError
 from .model import LEVEL_COUNT, Domain, Framework, GlossaryTerm
 from .tabular import Cell, Row, check_header, domains_from_rows, framework_rows
 
@@ -90,7 +91,7 @@ def _read_sheets(data: bytes, check: Checker) -> dict[str, _Sheet]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_links=False)
     except Exception as exc:  # openpyxl raises many types (KeyError, XML errors) for a broken package
-        check.fail("", f"not a readable XLSX workbook: {exc}")
+        check.fail("", f"not a readable XLSX workbook: {_first_line(exc)}")
     try:
         if INDICATORS not in workbook.sheetnames:
             found = ", ".join(repr(title) for title in workbook.sheetnames)
@@ -100,8 +101,17 @@ def _read_sheets(data: bytes, check: Checker) -> dict[str, _Sheet]:
             for title in (FRAMEWORK, GLOSSARY, INDICATORS)
             if title in workbook.sheetnames
         }
+    except FrameworkError:
+        raise
+    except Exception as exc:  # read-only mode parses a sheet's XML only now: a damaged sheet fails here
+        check.fail("", f"not a readable XLSX workbook: {_first_line(exc)}")
     finally:
         workbook.close()
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _sheet(worksheet: Any, title: str, check: Checker) -> _Sheet:

@@ -220,6 +220,8 @@ def panel_csv_confirm(study_id: int):
         abort(400)
     try:
         rows = json.loads(request.form.get("rows", "[]"))
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError("the confirmed rows are not a list of rows")
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
         from delphi.services.panel import CSV_COLUMNS
         import csv

@@ -51,6 +51,13 @@ def parse_csv(data: bytes, study: Study) -> CsvPreview:
     except UnicodeDecodeError:
         raise InvalidInput("The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
     reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_rows(reader, study)
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit, a broken quote
+        raise InvalidInput(f"Line {reader.line_num}: the file cannot be read as CSV ({exc}).") from None
+
+
+def _parse_rows(reader: csv.DictReader, study: Study) -> CsvPreview:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header or "name" not in header:
         raise InvalidInput("The CSV needs a header row with at least the columns email and name "
