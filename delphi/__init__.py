@@ -25,6 +25,11 @@ def create_app(config: type | str | None = None) -> Flask:
     app.config.from_object(config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    if app.config.get("PROXY_FIX_HOPS"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_FIX_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
     register_blueprints(app)
     register_cli(app)
@@ -44,6 +49,17 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        """JSON callers (autosave, API) get a 401 they can show; pages redirect to the login form."""
+        from flask import flash, jsonify, redirect, request, url_for
+
+        if request.is_json or request.path.endswith("/autosave") or request.path.startswith("/api/"):
+            message = "Your session has ended. Log in again; answers you saved before are kept."
+            return jsonify({"ok": False, "error": message, "status": 401}), 401
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
     login_manager.login_message = "Please log in to see this page."
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"

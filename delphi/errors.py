@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, g, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 DATABASE_DOWN = "The database is not reachable; nothing was saved. Try again in a minute."
@@ -28,7 +28,8 @@ class InvalidInput(DomainError):
 
 
 def _wants_json() -> bool:
-    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+    return (request.path.startswith("/api/") or request.path.endswith("/autosave")
+            or request.accept_mimetypes.best == "application/json")
 
 
 def _render(status: int, title: str, message: str):
@@ -55,6 +56,21 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
         return _render(error.code or 500, error.name, error.description or "")
+
+    @app.errorhandler(IntegrityError)
+    def _duplicate(error: IntegrityError):
+        """A constraint caught what the forms did not (typically a double click racing itself): one row stays."""
+        from delphi.extensions import db
+
+        db.session.rollback()
+        app.logger.warning("integrity error on %s %s: %s", request.method, request.path,
+                           str(getattr(error, "orig", error)).splitlines()[0][:200])
+        message = ("This was already saved, or it conflicts with something saved at the same moment (a double "
+                   "click, or two people at once). Nothing more was changed; reload the page to see the current "
+                   "state.")
+        if _wants_json() or request.is_json:
+            return jsonify({"ok": False, "error": message, "message": message, "status": 409}), 409
+        return _render(409, "Already saved", message)
 
     @app.errorhandler(OperationalError)
     @app.errorhandler(DisconnectionError)

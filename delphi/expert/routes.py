@@ -164,8 +164,9 @@ def autosave(round_id: int):
     except DomainError as exc:
         db.session.rollback()
         return jsonify({"ok": False, "error": exc.message}), exc.status_code
+    rated, total = ratings.count_rated_items(rnd, panelist), ratings.count_round_items(rnd)
     db.session.commit()
-    return jsonify({"ok": True, "rated": ratings.count_rated_items(rnd, panelist), "total": len(rnd.round_items)})
+    return jsonify({"ok": True, "rated": rated, "total": total})
 
 
 @bp.post("/rounds/<int:round_id>/submit")

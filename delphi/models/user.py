@@ -39,7 +39,7 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(default=1)
 
     roles: Mapped[list[UserRole]] = relationship(
-        back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id", lazy="selectin"
+        back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"
     )
 
     def get_id(self) -> str:

@@ -29,8 +29,9 @@ def _question(rnd: Round, key: str) -> dict[str, Any]:
     raise InvalidInput(f"Unknown question '{key}'.")
 
 
-def _round_item_ids(rnd: Round) -> set[int]:
-    return set(db.session.scalars(select(RoundItem.item_id).where(RoundItem.round_id == rnd.id)))
+def _in_round(rnd: Round, item_id: int) -> bool:
+    return db.session.scalar(select(RoundItem.id).where(RoundItem.round_id == rnd.id,
+                                                        RoundItem.item_id == item_id)) is not None
 
 
 def parse_value(rnd: Round, question: str, raw: Any) -> int | None:
@@ -56,7 +57,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     """Upsert an expert's ratings and/or comment for one item; refused once the round is closed."""
     if not claim_for_write(rnd.id):
         raise RoundNotOpen(rnd.number)
-    if item_id not in _round_item_ids(rnd):
+    if not _in_round(rnd, item_id):
         raise InvalidInput("This item is not rated in this round.")
     values = {key: parse_value(rnd, key, raw) for key, raw in (ratings or {}).items()}
     now = utcnow()
@@ -120,6 +121,10 @@ def submit(rnd: Round, panelist: Panelist) -> None:
     part = db.session.scalar(select(Participation).where(Participation.round_id == rnd.id,
                                                          Participation.panelist_id == panelist.id))
     part.submitted_at = utcnow()
+
+
+def count_round_items(rnd: Round) -> int:
+    return db.session.scalar(select(func.count(RoundItem.id)).where(RoundItem.round_id == rnd.id)) or 0
 
 
 def count_rated_items(rnd: Round, panelist: Panelist) -> int:

@@ -123,7 +123,9 @@ TABLE: dict[str, list[Case]] = {
     "expert.round_start": [Case(lambda w: f"/expert/rounds/{w.round_a2}", get=PANEL, owner=EXPERT_A, owner_get=302)],
     "expert.domain_page": [Case(lambda w: f"/expert/rounds/{w.round_a2}/domains/{w.domain_a}", get=PANEL,
                                 post=PANEL, owner=EXPERT_A)],
-    "expert.autosave": [Case(lambda w: f"/expert/rounds/{w.round_a2}/autosave", post=PANEL, owner=EXPERT_A,
+    # JSON endpoints answer an anonymous caller with 401 (the page's script shows it), not a login redirect.
+    "expert.autosave": [Case(lambda w: f"/expert/rounds/{w.round_a2}/autosave", post={**PANEL, "anon": 401},
+                             owner=EXPERT_A,
                              json=True,
                              body=lambda w: {"item": w.item_a, "question": "agreement", "value": 1})],
     "expert.submit": [Case(lambda w: f"/expert/rounds/{w.round_a2}/submit", post=PANEL, owner=EXPERT_A)],
@@ -219,7 +221,8 @@ TABLE: dict[str, list[Case]] = {
     "assessor.delete": [Case(_assessment("/delete"), post=MEMBERS_ACT, **A_OWNER)],
     "assessor.answer": [Case(_assessment("/domains/1"), get=MEMBERS, post=MEMBERS_ACT, **A_OWNER)],
     "assessor.autosave": [Case(lambda w: f"/assessor/assessments/{w.assessment_a}/indicators/{w.indicator_id}/answer",
-                               post=MEMBERS_ACT, json=True, body={"current_level": "1"}, **A_OWNER)],
+                               post={**MEMBERS_ACT, "anon": 401}, json=True, body={"current_level": "1"},
+                               **A_OWNER)],
     "assessor.consensus": [Case(_assessment("/domains/1/consensus"), get=MEMBERS_ACT, post=MEMBERS_ACT,
                                 owner_get=302, **A_OWNER)],  # solo mode: the lead is sent to the answer page
     "assessor.results": [Case(_assessment("/results"), get=MEMBERS, **A_OWNER)],
