@@ -275,6 +275,17 @@ def open_round(study_id: int):
     return redirect(url_for("organiser.study", study_id=st.id))
 
 
+@bp.get("/rounds/<int:round_id>/progress.json")
+@require(is_organiser)
+def round_progress(round_id: int):
+    """Live progress for the study page's script: totals only, never an individual's ratings."""
+    rnd = load_round_for_organiser(round_id)
+    progress = rounds.progress(rnd)
+    return {"round": rnd.number, "status": rnd.status.value, "panel": progress["panel"],
+            "started": progress["started"], "completed": progress["completed"], "items": progress["items"],
+            "per_item": {str(k): v for k, v in progress["per_item"].items()}}
+
+
 @bp.post("/rounds/<int:round_id>/extend")
 @require(is_organiser)
 def extend_round(round_id: int):

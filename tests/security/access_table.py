@@ -152,6 +152,8 @@ TABLE: dict[str, list[Case]] = {
     "organiser.close_round": [Case(lambda w: f"/organiser/rounds/{w.round_a2}/close", post=STUDY_POST,
                                    owner=ORGANISER_A)],
     "organiser.review_round": [Case(lambda w: f"/organiser/rounds/{w.round_a1}", get=STUDY, owner=ORGANISER_A)],
+    "organiser.round_progress": [Case(lambda w: f"/organiser/rounds/{w.round_a2}/progress.json", get=STUDY,
+                                      owner=ORGANISER_A)],
     "organiser.decide": [Case(lambda w: f"/organiser/rounds/{w.round_a1}/items/{w.item_a}/decision",
                               post=STUDY_POST, owner=ORGANISER_A, body={"decision": "drop", "reason": "x"})],
     "organiser.export_ratings": [Case(_study("/ratings.csv"), get=STUDY, owner=ORGANISER_A),

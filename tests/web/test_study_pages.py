@@ -320,3 +320,23 @@ def test_organiser_adds_a_proposed_indicator_between_rounds_and_it_is_rated_next
         codes = [ri.item.code for ri in rnd2.round_items]
         proposed = db.session.scalar(select(Item).where(Item.code == "II.1.9"))
         assert codes == ["II.1.9"] and proposed.proposed and proposed.domain_code == "II"
+
+
+def test_live_progress_json_gives_totals_and_no_individual(app, client, login_as):
+    from delphi.services import ratings as rating_service
+
+    study_id, round_id = _setup(app, n_experts=3)
+    with app.app_context():
+        rnd = db.session.get(Round, round_id)
+        first = rnd.round_items[0].item_id
+        rating_service.save(rnd, rnd.study.panelists[0], first, ratings={"agreement": 1}, comment="secret view")
+        db.session.commit()
+    login_as("olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}")
+    assert b"progress.js" in page.data and b"/progress.json" in page.data
+    body = client.get(f"/organiser/rounds/{round_id}/progress.json")
+    assert body.status_code == 200
+    assert body.json["started"] == 1 and body.json["completed"] == 0 and body.json["panel"] == 3
+    assert body.json["per_item"] == {str(first): 1}
+    text = body.data.decode()
+    assert "E01" not in text and "secret view" not in text and "Expert 1" not in text
