@@ -4,8 +4,6 @@ from alembic.migration import MigrationContext
 
 
 def test_upgrade_from_empty_reaches_head_and_models_match(app):
-    from flask_migrate import current
-
     from delphi.extensions import db
 
     with app.app_context():

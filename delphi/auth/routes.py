@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import login_required, login_user, logout_user
 
 from delphi.auth import bp
 from delphi.auth.forms import AcceptInvitationForm, LoginForm, NewPasswordForm, ResetRequestForm

@@ -10,7 +10,7 @@ from delphi.errors import DomainError
 from delphi.expert import bp
 from delphi.extensions import db
 from delphi.forms import EmptyForm
-from delphi.models import Panelist, Participation, Round, RoundItem, Study
+from delphi.models import Panelist, Participation, Round, RoundItem
 from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.services import panel, ratings, results
 from delphi.services.ratings import UNABLE

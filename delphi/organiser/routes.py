@@ -223,15 +223,7 @@ def panel_csv_confirm(study_id: int):
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("the confirmed rows are not a list of rows")
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
-        from delphi.services.panel import CSV_COLUMNS
-        import csv
-        import io
-
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: r.get(k, "") for k in CSV_COLUMNS} for r in rows)
-        preview = panel.parse_csv(buffer.getvalue().encode(), st)
+        preview = panel.check_rows(rows, st)
         if preview.errors:
             raise InvalidInput("The panel changed since the file was checked; upload it again.")
         added = panel.add_rows(st, preview.rows, by=current_user)
@@ -380,7 +372,7 @@ def review_round(round_id: int):
                            total=len(table), all_outcomes=sorted({r["outcome"] for r in table if r["outcome"]}),
                            domains=list(dict.fromkeys(r["item"].domain_code for r in table)),
                            filters={"outcome": outcome_filter, "domain": domain_filter, "unstable": unstable_only,
-                                    "sort": sort}, groups=groups, progress=_participation(rnd))
+                                    "sort": sort}, groups=groups, progress=rounds.progress(rnd))
 
 
 def _group_view(rnd, question: str) -> dict:
@@ -395,12 +387,6 @@ def _group_view(rnd, question: str) -> dict:
         if str(row["group"]) not in names:
             names.append(str(row["group"]))
     return {"names": sorted(names), "by_item": by_item}
-
-
-def _participation(rnd) -> dict:
-    from delphi.services import rounds as round_service
-
-    return round_service.progress(rnd)
 
 
 @bp.post("/rounds/<int:round_id>/items/<int:item_id>/decision")

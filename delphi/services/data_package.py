@@ -57,16 +57,8 @@ def build(study: Study) -> bytes:
                                                 "locked_at": study.protocol_locked_at.isoformat()
                                                 if study.protocol_locked_at else None,
                                                 "checksum": study.protocol_checksum}, indent=2, ensure_ascii=False))
-        completed = {r.number: set() for r in study.rounds}
-        from delphi.extensions import db
-        from sqlalchemy import select
-
-        from delphi.models import Participation, Round
-
-        for number, panelist_id in db.session.execute(
-                select(Round.number, Participation.panelist_id).join(Round)
-                .where(Round.study_id == study.id, Participation.submitted_at.is_not(None))):
-            completed[number].add(panelist_id)
+        completed = data["completed_by_round"]
+        code_of = {i.id: i.code for i in study.items}
         z.writestr("panel.csv", _csv([{"pseudonym": p.pseudonym, "stakeholder_group": p.stakeholder_group,
                                        "country": p.country, "invited": bool(p.invited_at),
                                        "consented": bool(p.consented_at),
@@ -78,8 +70,8 @@ def build(study: Study) -> bytes:
         z.writestr("ratings.csv", exports.ratings_csv(study))
         z.writestr("items.csv", _csv([{"code": i.code, "kind": i.kind.value, "element": i.element_code,
                                        "level": i.level or "", "state": i.state.value, "proposed": i.proposed,
-                                       "merged_into": next((m.code for m in study.items if m.id == i.merged_into_id),
-                                                           "")} for i in study.items],
+                                       "merged_into": code_of.get(i.merged_into_id, "")}
+                                      for i in study.items],
                                      ["code", "kind", "element", "level", "state", "proposed", "merged_into"]))
         z.writestr("rounds.csv", _csv([{"round": s.number, "opened_at": s.opened_at, "deadline": s.deadline,
                                         "closed_at": s.closed_at or "", "items": s.n_items, "panel": s.panel,
@@ -87,7 +79,7 @@ def build(study: Study) -> bytes:
                                       ["round", "opened_at", "deadline", "closed_at", "items", "panel", "started",
                                        "completed"]))
         z.writestr("decisions.csv", _csv(
-            [{"round": next(r.number for r in study.rounds if r.id == d.round_id), "item": d.item.code,
+            [{"round": table["round"], "item": d.item.code,
               "outcome": d.outcome or "", "decision": d.decision.value, "reason": d.reason,
               "before": json.dumps(d.before, ensure_ascii=False) if d.before else "",
               "after": json.dumps(d.after, ensure_ascii=False) if d.after else ""}

@@ -6,10 +6,9 @@ dataclasses to rows and enforces the life cycle (a released version never change
 from __future__ import annotations
 
 import re
-from typing import Iterable
 
 import framework as fwlib
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from delphi.db import utcnow
@@ -212,10 +211,8 @@ def new_draft(source: FrameworkVersion, label: str, *, by: User | None) -> Frame
 
 def suggest_label(fw_row: Framework) -> str:
     """A free label for a new draft, e.g. 'draft-3'."""
-    count = db.session.scalar(select(func.count(FrameworkVersion.id))
-                              .where(FrameworkVersion.framework_id == fw_row.id)) or 0
     taken = set(db.session.scalars(select(FrameworkVersion.label).where(FrameworkVersion.framework_id == fw_row.id)))
-    n = count + 1
+    n = len(taken) + 1
     while f"draft-{n}" in taken:
         n += 1
     return f"draft-{n}"
@@ -224,12 +221,6 @@ def suggest_label(fw_row: Framework) -> str:
 def require_draft(version: FrameworkVersion) -> None:
     if version.status != VersionStatus.DRAFT:
         raise VersionImmutable(version)
-
-
-def released_versions() -> Iterable[FrameworkVersion]:
-    return db.session.scalars(select(FrameworkVersion).join(Framework)
-                              .where(FrameworkVersion.status == VersionStatus.RELEASED)
-                              .order_by(Framework.slug, FrameworkVersion.released_at))
 
 
 SHIPPED_SLUG = "1plusmg-mlm"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -63,14 +64,19 @@ def _parse_rows(reader: csv.DictReader, study: Study) -> CsvPreview:
         raise InvalidInput("The CSV needs a header row with at least the columns email and name "
                            f"(optional: {', '.join(CSV_COLUMNS[2:])}).")
     reader.fieldnames = header
+    return check_rows(reader, study)
+
+
+def check_rows(rows: Iterable[dict], study: Study) -> CsvPreview:
+    """Check panel rows (from the file, or as confirmed by the organiser) line by line; store nothing."""
     on_panel = set(db.session.scalars(select(User.email).join(Panelist, Panelist.user_id == User.id)
                                       .where(Panelist.study_id == study.id)))
     seen: set[str] = set()
     preview = CsvPreview()
-    for line, row in enumerate(reader, start=2):
+    for line, row in enumerate(rows, start=2):
         if line - 1 > MAX_CSV_ROWS:
             raise InvalidInput(f"The CSV has more than {MAX_CSV_ROWS} rows; split it into smaller files.")
-        clean = {k: (row.get(k) or "").strip() for k in CSV_COLUMNS}
+        clean = {k: str(row.get(k) or "").strip() for k in CSV_COLUMNS}
         if not any(clean.values()):
             continue
         try:

@@ -128,6 +128,7 @@ def build(study: Study) -> dict[str, Any]:
         "item_tables": item_tables,
         "changes": changes,
         "flow": flow(summaries),
+        "completed_by_round": {r.number: completed_by[r.id] for r in rounds_},  # panelist ids who submitted
         "accord_answered": ACCORD_ANSWERED,
         "accord_by_hand": ACCORD_BY_HAND,
     }

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from delphi import stats
 from delphi.db import utcnow
 from delphi.extensions import db
-from delphi.models import Comment, ItemDecision, Panelist, Rating, Round, RoundItem
+from delphi.models import Comment, Item, ItemDecision, Panelist, Rating, Round, RoundItem
 from delphi.services import protocols
 
 
@@ -89,11 +89,9 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
     ratings, and the other panelists' comments without any identifier.
     """
     rows = item_rows(previous)
-    codes = dict(db.session.execute(select(RoundItem.item_id, RoundItem.wording).where(
-        RoundItem.round_id == previous.id, RoundItem.item_id.in_(item_ids))).all())
-    from delphi.models import Item
-
-    code_of = dict(db.session.execute(select(Item.id, Item.code).where(Item.id.in_(item_ids))).all())
+    # Item id → code, for the items that were rated in the previous round (a new item has no feedback yet).
+    code_of = dict(db.session.execute(select(Item.id, Item.code).join(RoundItem, RoundItem.item_id == Item.id).where(
+        RoundItem.round_id == previous.id, Item.id.in_(item_ids))).all())
     own: dict[int, dict[str, int | None]] = {}
     for item_id, question, value in db.session.execute(
             select(Rating.item_id, Rating.question, Rating.value).where(
@@ -109,9 +107,9 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
     decided = decided_outcomes(previous)
     result = {}
     for item_id in item_ids:
-        if item_id not in codes:
+        if item_id not in code_of:
             continue  # new item: no feedback yet
-        per_q = rows.get(code_of.get(item_id, ""), {})
+        per_q = rows.get(code_of[item_id], {})
         result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": others.get(item_id, []),
                            "outcome": item_outcome(per_q, order, decided), "round": previous.number}
     return result

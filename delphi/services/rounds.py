@@ -16,7 +16,6 @@ from delphi.db import utcnow
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import (
-    Item,
 
     Participation,
     Panelist,
@@ -152,8 +151,5 @@ def progress(rnd: Round) -> dict:
 def default_deadline(days: int = 14) -> datetime:
     return (utcnow() + timedelta(days=days)).replace(second=0, microsecond=0)
 
-
-def items_in_round(rnd: Round) -> list[Item]:
-    return [ri.item for ri in rnd.round_items]
 
 

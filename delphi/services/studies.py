@@ -13,7 +13,6 @@ from delphi.models import (
     FrameworkVersion,
     Item,
     ItemKind,
-    ItemState,
     Study,
     StudyOrganiser,
     StudyStatus,
@@ -146,6 +145,3 @@ def wording(item: Item, doc: fwlib.Framework) -> dict[str, Any] | None:
     return {"label": f"Indicator {item.element_code}, level {item.level}", "text": element.levels[item.level - 1],
             "context": element.statement}
 
-
-def active_items(study: Study) -> list[Item]:
-    return [i for i in study.items if i.state == ItemState.ACTIVE]

@@ -1,6 +1,5 @@
 """Every kind of bad file ends in one FrameworkError naming the file, the place and the problem."""
 
-import copy
 import csv
 import io
 import json

@@ -237,7 +237,7 @@ def test_restore_refuses_another_schema_revision_a_damaged_file_and_bad_rows(app
 
 def test_backup_is_one_snapshot_even_while_others_write(app, tmp_path, monkeypatch):
     """Rows committed by someone else while the backup runs are in none of its tables (or in all)."""
-    from sqlalchemy import func, insert, select
+    from sqlalchemy import insert
 
     from delphi.db import utcnow
     from delphi.extensions import db

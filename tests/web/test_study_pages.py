@@ -253,7 +253,7 @@ def test_domain_page_query_count_does_not_grow_with_items_or_panelists(app, clie
     from sqlalchemy import event
 
     from delphi.db import utcnow
-    from delphi.services import decisions, ratings as rating_service, rounds
+    from delphi.services import decisions, rounds
     from tests.study_helpers import organiser, rate_all
 
     with app.app_context():
