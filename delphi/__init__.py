@@ -73,7 +73,8 @@ def register_extensions(app: Flask) -> None:
             user = db.session.get(User, int(raw_id))
         except (ValueError, TypeError):
             return None
-        if user is None or str(user.session_version) != version:
+        # A changed password or "log out everywhere" bumps the version; a deactivated account loses its sessions.
+        if user is None or str(user.session_version) != version or not user.active:
             return None
         return user
 

@@ -1,5 +1,5 @@
 from flask_wtf import FlaskForm
-from wtforms import EmailField, SelectField, StringField, SubmitField
+from wtforms import EmailField, SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional
 
 
@@ -20,5 +20,5 @@ class OrganisationForm(FlaskForm):
 class AssessorForm(FlaskForm):
     email = EmailField("E-mail", validators=[DataRequired(), Length(max=254)])
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
-    role = SelectField("Role", choices=[("assessor", "Assessor"), ("lead", "Lead assessor")])
+    role = SelectField("Role", choices=[SelectChoice("assessor", "Assessor"), SelectChoice("lead", "Lead assessor")])
     submit = SubmitField("Add assessor and send invitation")

@@ -4,7 +4,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, SubmitField, TextAreaField
+from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -39,8 +40,9 @@ class SettingsForm(AssessmentForm):
     submit = SubmitField("Save settings")
 
 
-ACTION_STATUS_CHOICES = [(ActionStatus.OPEN.value, "Open"), (ActionStatus.IN_PROGRESS.value, "In progress"),
-                         (ActionStatus.DONE.value, "Done")]
+ACTION_STATUS_CHOICES = [SelectChoice(ActionStatus.OPEN.value, "Open"),
+                         SelectChoice(ActionStatus.IN_PROGRESS.value, "In progress"),
+                         SelectChoice(ActionStatus.DONE.value, "Done")]
 
 
 class ActionForm(FlaskForm):

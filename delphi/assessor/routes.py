@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
+from wtforms import SelectChoice
 
 from delphi.assessor import bp
 from delphi.assessor.access import Access, load_assessment, load_organisation, require
@@ -102,7 +103,7 @@ def benchmark_opt_in(org_id: int):
     return redirect(url_for("assessor.organisation", org_id=org_id))
 
 
-def _version_choices() -> list[tuple[int, str]]:
+def _version_choices() -> list[SelectChoice]:
     versions = assessments.assessable_versions()
     if not versions:  # a fresh installation offers the shipped 1+MG MLM
         from delphi.services import frameworks
@@ -110,11 +111,11 @@ def _version_choices() -> list[tuple[int, str]]:
         frameworks.ensure_shipped()
         db.session.commit()
         versions = assessments.assessable_versions()
-    return [(v.id, f"{v.name} — {v.ref}") for v in versions]
+    return [SelectChoice(v.id, f"{v.name} — {v.ref}") for v in versions]
 
 
-def _team_choices(org) -> list[tuple[int, str]]:
-    return [(m.user_id, f"{m.user.name} ({m.role.value})") for m in assessments.members_of(org)]
+def _team_choices(org) -> list[SelectChoice]:
+    return [SelectChoice(m.user_id, f"{m.user.name} ({m.role.value})") for m in assessments.members_of(org)]
 
 
 @bp.route("/organisations/<int:org_id>/assessments/new", methods=["GET", "POST"])
@@ -443,14 +444,15 @@ def results(assessment_id: int):
         acc, tree=tree, results=assessment_results.compute(tree, answers), methods=assessment_results.METHODS))
 
 
-def _indicator_choices(tree, answers) -> list[tuple[int, str]]:
+def _indicator_choices(tree, answers) -> list[SelectChoice]:
     choices = []
     for ind in tree.indicators:
         ans = answers.get(ind.id)
         gap = ""
         if ans is not None and ans.current_level is not None and ans.target_level is not None:
             gap = f" — level {ans.current_level} → target {ans.target_level}"
-        choices.append((ind.id, f"{ind.code} {ind.statement[:70]}{'…' if len(ind.statement) > 70 else ''}{gap}"))
+        statement = f"{ind.statement[:70]}{'…' if len(ind.statement) > 70 else ''}"
+        choices.append(SelectChoice(ind.id, f"{ind.code} {statement}{gap}"))
     return choices
 
 

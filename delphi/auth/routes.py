@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from delphi.auth import bp
 from delphi.auth.forms import AcceptInvitationForm, LoginForm, NewPasswordForm, ResetRequestForm
@@ -50,9 +50,11 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
+        accounts.end_sessions(current_user)  # a copied cookie (or another device) is logged out too
+        db.session.commit()
         logout_user()
         session.clear()
-        flash("You are logged out.", "info")
+        flash("You are logged out, on this and every other device.", "info")
     return redirect(url_for("public.index"))
 
 

@@ -1,18 +1,19 @@
 """The expert's pages: dashboard, consent, one rating page per domain with autosave, submission."""
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from delphi.errors import DomainError
 from delphi.expert import bp
-from delphi.extensions import db
+from delphi.extensions import db, limiter
 from delphi.forms import EmptyForm
 from delphi.models import Panelist, Participation, Round, RoundItem
 from delphi.permissions import load_round_for_expert, load_study_for_expert
-from delphi.services import panel, ratings, results
+from delphi.security import login_cookie_identity
+from delphi.services import panel, rating_autosave, ratings, results
 from delphi.services.ratings import UNABLE
 
 
@@ -151,22 +152,30 @@ def _save_form(rnd, panelist, page_items, questions) -> list[str]:
 
 
 @bp.post("/rounds/<int:round_id>/autosave")
-@login_required
+@limiter.exempt  # a logged-in expert's clicks; the per-IP limits guard the login and token pages
 def autosave(round_id: int):
-    """JSON: {"item": id, "question": key, "value": 1..n | "unable"} or {"item": id, "comment": text}."""
-    rnd, panelist = load_round_for_expert(round_id)
+    """JSON: {"item": id, "question": key, "value": 1..n | "unable"} and/or {"item": id, "comment": text}.
+
+    The login is checked by rating_autosave in its own SQL (not by loading the user): see that module.
+    """
+    identity = login_cookie_identity()
+    if identity is None:
+        return current_app.login_manager.unauthorized()
+    g.log_user_id = identity[0]
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("item"), int):
+    if not isinstance(data, dict) or not isinstance(data.get("item"), int) or isinstance(data["item"], bool):
         return jsonify({"ok": False, "error": "Send JSON with an item id."}), 400
+    comment = data.get("comment")
+    if comment is not None and not isinstance(comment, str):
+        return jsonify({"ok": False, "error": "A comment must be text."}), 400
+    if data.get("question") is not None and not isinstance(data["question"], str):
+        return jsonify({"ok": False, "error": "Name the question as text."}), 400
     try:
-        values = {data["question"]: data.get("value")} if "question" in data else None
-        ratings.save(rnd, panelist, data["item"], ratings=values, comment=data.get("comment"))
+        rating_autosave.save_answer(*identity, round_id, data["item"], question=data.get("question"),
+                                    value=data.get("value"), comment=comment)
     except DomainError as exc:
-        db.session.rollback()
         return jsonify({"ok": False, "error": exc.message}), exc.status_code
-    rated, total = ratings.count_rated_items(rnd, panelist), ratings.count_round_items(rnd)
-    db.session.commit()
-    return jsonify({"ok": True, "rated": rated, "total": total})
+    return jsonify({"ok": True})
 
 
 @bp.post("/rounds/<int:round_id>/submit")

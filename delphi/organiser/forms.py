@@ -6,6 +6,7 @@ from wtforms import (
     EmailField,
     FloatField,
     IntegerField,
+    SelectChoice,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -34,17 +35,18 @@ class StudyForm(FlaskForm):
 
 
 class ProtocolForm(FlaskForm):
-    rated_kinds = MultiCheckboxField("What is rated", choices=[(k.value, v) for k, v in KIND_LABELS.items()])
+    rated_kinds = MultiCheckboxField("What is rated",
+                                     choices=[SelectChoice(k.value, v) for k, v in KIND_LABELS.items()])
     q1_key = StringField("Question 1 key", validators=[DataRequired(), Length(max=40)])
     q1_label = StringField("Question 1 as asked", validators=[DataRequired(), Length(max=300)])
-    q1_points = SelectField("Question 1 scale", choices=[(3, "3 points"), (5, "5 points"), (7, "7 points"),
-                                                         (9, "9 points")], coerce=int)
+    q1_points = SelectField("Question 1 scale", choices=[SelectChoice(n, f"{n} points") for n in (3, 5, 7, 9)],
+                            coerce=int)
     q1_labels = StringField("Question 1 scale labels, lowest first, separated by |", validators=[Optional()])
     q1_unable = BooleanField("Offer “unable to rate”")
     q2_key = StringField("Question 2 key (optional)", validators=[Optional(), Length(max=40)])
     q2_label = StringField("Question 2 as asked", validators=[Optional(), Length(max=300)])
-    q2_points = SelectField("Question 2 scale", choices=[(3, "3 points"), (5, "5 points"), (7, "7 points"),
-                                                         (9, "9 points")], coerce=int, default=5)
+    q2_points = SelectField("Question 2 scale", choices=[SelectChoice(n, f"{n} points") for n in (3, 5, 7, 9)],
+                            coerce=int, default=5)
     q2_labels = StringField("Question 2 scale labels, lowest first, separated by |", validators=[Optional()])
     q2_unable = BooleanField("Offer “unable to rate” for question 2")
     rule = SelectField("Consensus rule")
@@ -52,10 +54,10 @@ class ProtocolForm(FlaskForm):
     stability_threshold = FloatField("Stability: an item is stable when the % change between rounds is below",
                                      default=0.15, validators=[NumberRange(0.01, 1)],
                                      description="A fraction: 0.15 = 15 % (Scheibe et al. 1975).")
-    stopping = SelectField("Stopping rule", choices=list(STOPPING_RULES.items()))
+    stopping = SelectField("Stopping rule", choices=[SelectChoice(k, v) for k, v in STOPPING_RULES.items()])
     max_rounds = IntegerField("Maximum number of rounds", default=3, validators=[NumberRange(1, 10)])
-    quartiles = SelectField("Quartile method", choices=[("linear", "Linear interpolation (numpy, type 7)"),
-                                                        ("weibull", "Weibull (SPSS, type 6)")])
+    quartiles = SelectField("Quartile method", choices=[SelectChoice("linear", "Linear interpolation (numpy, type 7)"),
+                                                        SelectChoice("weibull", "Weibull (SPSS, type 6)")])
     drop_decided = BooleanField("Items that reached consensus leave later rounds")
     comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",
                                                 validators=[Optional(), NumberRange(1, 9)])
@@ -89,9 +91,10 @@ class DeadlineForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    decision = SelectField("Decision", choices=[("accept", "Accept"), ("revise", "Revise wording"),
-                                                ("drop", "Drop"), ("rerate", "Re-rate unchanged"),
-                                                ("merge", "Merge into another item")])
+    decision = SelectField("Decision", choices=[SelectChoice("accept", "Accept"),
+                                                SelectChoice("revise", "Revise wording"), SelectChoice("drop", "Drop"),
+                                                SelectChoice("rerate", "Re-rate unchanged"),
+                                                SelectChoice("merge", "Merge into another item")])
     new_text = TextAreaField("New wording", validators=[Optional(), Length(max=5000)])
     level_1 = TextAreaField("Level 1", validators=[Optional()])
     level_2 = TextAreaField("Level 2", validators=[Optional()])

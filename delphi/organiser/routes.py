@@ -6,6 +6,7 @@ import json
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from delphi import stats
 from delphi.errors import DomainError, InvalidInput
@@ -48,11 +49,11 @@ def _fail(exc: DomainError, endpoint: str, **kwargs):
     return redirect(url_for(endpoint, **kwargs))
 
 
-def _version_choices() -> list[tuple[int, str]]:
+def _version_choices() -> list[SelectChoice]:
     versions = db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.created_at)).all()
     visible = [v for v in versions if v.status == VersionStatus.RELEASED
                or (v.status == VersionStatus.DRAFT and (v.created_by_id == current_user.id or current_user.is_admin))]
-    return [(v.id, f"{v.name} — {v.label} ({v.status.value})") for v in visible]
+    return [SelectChoice(v.id, f"{v.name} — {v.label} ({v.status.value})") for v in visible]
 
 
 @bp.get("/")
@@ -151,8 +152,8 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
 def protocol(study_id: int):
     st = load_study_for_organiser(study_id)
     form = ProtocolForm()
-    form.rule.choices = [(name, f"{name} — {rule.description or rule.source}"[:120])
-                         for name, rule in stats.PRESETS.items()] + [("custom", "Custom rule (JSON below)")]
+    form.rule.choices = [SelectChoice(name, f"{name} — {rule.description or rule.source}"[:120])
+                         for name, rule in stats.PRESETS.items()] + [SelectChoice("custom", "Custom rule (JSON below)")]
     if request.method == "GET":
         _fill_protocol_form(form, st)
     elif st.protocol_locked_at is not None:
@@ -223,7 +224,7 @@ def panel_csv_confirm(study_id: int):
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("the confirmed rows are not a list of rows")
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
-        preview = panel.check_rows(rows, st)
+        preview = panel.check_rows(rows, st, skip_blank=False)
         if preview.errors:
             raise InvalidInput("The panel changed since the file was checked; upload it again.")
         added = panel.add_rows(st, preview.rows, by=current_user)

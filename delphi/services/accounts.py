@@ -71,6 +71,13 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1  # other sessions of this person end
 
 
+def end_sessions(user: User) -> None:
+    """Make every login cookie of this person worthless, including copies of the one in use (logout).
+
+    The cookie is signed, not stored, so the only way to revoke it is the session version it carries."""
+    user.session_version += 1
+
+
 def authenticate(email: str, password: str) -> User | None:
     """The user for a correct e-mail and password, else None; same work either way."""
     user = find_by_email(email) if email else None

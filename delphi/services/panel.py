@@ -67,8 +67,12 @@ def _parse_rows(reader: csv.DictReader, study: Study) -> CsvPreview:
     return check_rows(reader, study)
 
 
-def check_rows(rows: Iterable[dict], study: Study) -> CsvPreview:
-    """Check panel rows (from the file, or as confirmed by the organiser) line by line; store nothing."""
+def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -> CsvPreview:
+    """Check panel rows (from the file, or as confirmed by the organiser) line by line; store nothing.
+
+    A file may have blank lines (skipped); rows coming back for confirmation never do (skip_blank=False makes
+    one an error), so a confirmation adds exactly the rows it lists, or none.
+    """
     on_panel = set(db.session.scalars(select(User.email).join(Panelist, Panelist.user_id == User.id)
                                       .where(Panelist.study_id == study.id)))
     seen: set[str] = set()
@@ -78,6 +82,8 @@ def check_rows(rows: Iterable[dict], study: Study) -> CsvPreview:
             raise InvalidInput(f"The CSV has more than {MAX_CSV_ROWS} rows; split it into smaller files.")
         clean = {k: str(row.get(k) or "").strip() for k in CSV_COLUMNS}
         if not any(clean.values()):
+            if not skip_blank:
+                preview.errors.append((line, "the row is empty"))
             continue
         try:
             clean["email"] = accounts.normalise_email(clean["email"])

@@ -18,15 +18,13 @@ MAX_COMMENT = 5000
 UNABLE = "unable"
 
 
-def _insert(model):
-    return (pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert)(model)
-
-
-def _question(rnd: Round, key: str) -> dict[str, Any]:
-    for q in rnd.study.protocol["questions"]:
-        if q["key"] == key:
-            return q
-    raise InvalidInput(f"Unknown question '{key}'.")
+def upsert_statement(model, key: dict[str, Any], values: dict[str, Any], *, update: bool = True):
+    """INSERT key + values; on a clash of the unique key, update values (or, update=False, keep the row)."""
+    dialect = db.session.get_bind().dialect.name
+    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**key, **values)
+    if not update:
+        return stmt.on_conflict_do_nothing(index_elements=list(key))
+    return stmt.on_conflict_do_update(index_elements=list(key), set_=values)
 
 
 def _in_round(rnd: Round, item_id: int) -> bool:
@@ -34,22 +32,30 @@ def _in_round(rnd: Round, item_id: int) -> bool:
                                                         RoundItem.item_id == item_id)) is not None
 
 
-def parse_value(rnd: Round, question: str, raw: Any) -> int | None:
+def parse_answer(questions: list[dict[str, Any]], key: str, raw: Any) -> int | None:
     """A rating from form or JSON input: an integer on the question's scale, or None for 'unable to rate'."""
-    q = _question(rnd, question)
+    q = next((q for q in questions if q["key"] == key), None)
+    if q is None:
+        raise InvalidInput(f"Unknown question '{key}'.")
     if raw == UNABLE:
         if not q.get("allow_unable"):
             raise InvalidInput("'Unable to rate' is not offered for this question.")
         return None
+    if isinstance(raw, bool):  # JSON true/false are not points of a scale (int(True) would be 1)
+        raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.")
     try:
         value = int(raw)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.") from None
     if isinstance(raw, float) and raw != value:
         raise InvalidInput(f"'{raw}' is not a whole point of the scale.")
     if not 1 <= value <= q["points"]:
         raise InvalidInput(f"{value} is outside the scale 1–{q['points']}.")
     return value
+
+
+def parse_value(rnd: Round, question: str, raw: Any) -> int | None:
+    return parse_answer(rnd.study.protocol["questions"], question, raw)
 
 
 def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any] | None = None,
@@ -61,26 +67,21 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
         raise InvalidInput("This item is not rated in this round.")
     values = {key: parse_value(rnd, key, raw) for key, raw in (ratings or {}).items()}
     now = utcnow()
-    for key, value in values.items():
-        stmt = _insert(Rating).values(round_id=rnd.id, panelist_id=panelist.id, item_id=item_id, question=key,
-                                      value=value, updated_at=now)
-        db.session.execute(stmt.on_conflict_do_update(
-            index_elements=["round_id", "panelist_id", "item_id", "question"],
-            set_={"value": value, "updated_at": now}))
+    key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
+    for question, value in values.items():
+        db.session.execute(upsert_statement(Rating, {**key, "question": question},
+                                            {"value": value, "updated_at": now}))
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
             raise InvalidInput(f"A comment can have at most {MAX_COMMENT} characters.")
         if text:
-            stmt = _insert(Comment).values(round_id=rnd.id, panelist_id=panelist.id, item_id=item_id, text=text,
-                                           updated_at=now)
-            db.session.execute(stmt.on_conflict_do_update(
-                index_elements=["round_id", "panelist_id", "item_id"], set_={"text": text, "updated_at": now}))
+            db.session.execute(upsert_statement(Comment, key, {"text": text, "updated_at": now}))
         else:
             db.session.execute(Comment.__table__.delete().where(
                 Comment.round_id == rnd.id, Comment.panelist_id == panelist.id, Comment.item_id == item_id))
-    db.session.execute(_insert(Participation).values(round_id=rnd.id, panelist_id=panelist.id, started_at=now)
-                       .on_conflict_do_nothing(index_elements=["round_id", "panelist_id"]))
+    db.session.execute(upsert_statement(Participation, {"round_id": rnd.id, "panelist_id": panelist.id},
+                                        {"started_at": now}, update=False))
 
 
 def answers(rnd: Round, panelist: Panelist) -> tuple[dict[int, dict[str, int | None]], dict[int, str]]:

@@ -14,7 +14,7 @@ def test_organiser_logs_in_and_out_in_chromium(page, make_user):
     assert page.get_by_role("heading", name="Organise").is_visible()
     page.get_by_role("button", name="Log out").click()
     page.wait_for_load_state()
-    assert page.get_by_text("You are logged out.").is_visible()
+    assert page.get_by_text("You are logged out, on this and every other device.").is_visible()
 
 
 def test_wrong_password_shows_one_message_in_chromium(page, make_user):

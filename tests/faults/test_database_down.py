@@ -16,15 +16,16 @@ from tests.study_helpers import make_study, open_first_round
 
 
 @contextlib.contextmanager
-def database_fails_on(app, statement_start: str, nth: int = 1):
-    """The nth statement starting with statement_start (and every later one) fails as a lost server would:
-    the driver's own OperationalError, which SQLAlchemy wraps as it does for a real disconnect."""
+def database_fails_on(app, statement_start: str, nth: int = 1, anywhere: bool = False):
+    """The nth statement starting with statement_start (containing it, if anywhere) and every later one fails
+    as a lost server would: the driver's own OperationalError, which SQLAlchemy wraps as for a real disconnect."""
     with app.app_context():
         engine = db.engine
     seen = {"n": 0}
 
     def fail(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(statement_start.upper()):
+        sql = " ".join(statement.split()).upper()
+        if (statement_start.upper() in sql) if anywhere else sql.startswith(statement_start.upper()):
             seen["n"] += 1
             if seen["n"] >= nth:
                 raise conn.dialect.loaded_dbapi.OperationalError("server closed the connection unexpectedly")
@@ -73,7 +74,8 @@ def test_autosave_when_the_database_goes_away_gives_503_json_and_saves_nothing(a
     login_as("expert1@example.org")
     page = client.get(f"/expert/rounds/{round_id}/domains/{domain}")
     item = radio_items(page.data)[0]
-    with database_fails_on(app, "INSERT INTO participations"):  # after the rating row was written
+    # SQLite: after the rating row was written; PostgreSQL writes both rows in one statement (rating_autosave).
+    with database_fails_on(app, "INSERT INTO participations", anywhere=True):
         r = client.post(f"/expert/rounds/{round_id}/autosave", json={"item": item, "question": "agreement",
                                                                      "value": 2},
                         headers={"X-CSRFToken": csrf_from(page.data)})

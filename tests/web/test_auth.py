@@ -22,6 +22,27 @@ def test_login_with_right_password_lands_on_home_and_logout_is_a_post(client, ma
     assert client.get("/organiser/").status_code == 302  # back to login
 
 
+def test_logout_ends_copies_of_the_session_cookie_and_other_devices(app, make_user, login_as):
+    """The login cookie is signed, not stored: logout must still make a copy of it (or another device) useless."""
+    make_user("ann@example.org", roles=("organiser",))
+    laptop, phone = app.test_client(), app.test_client()
+    for device in (laptop, phone):
+        device.post("/auth/login", data={"email": "ann@example.org", "password": PASSWORD,
+                                         "csrf_token": csrf_token(device)})
+        assert device.get("/organiser/").status_code == 200
+    stolen = laptop.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/organiser/").status_code == 200  # the copy works while the session lives
+
+    out = laptop.post("/auth/logout", data={"csrf_token": csrf_from(laptop.get("/organiser/").data)},
+                      follow_redirects=True)
+    assert b"logged out, on this and every other device" in out.data
+    for device in (laptop, phone, thief):
+        assert device.get("/organiser/").status_code == 302  # back to the login form
+    assert login_as("ann@example.org").headers["Location"].endswith("/home")  # a new login works
+
+
 def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user):
     make_user("ann@example.org")
     wrong = client.post("/auth/login", data={"email": "ann@example.org", "password": "nope-nope-nope",
