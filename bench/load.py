@@ -599,6 +599,8 @@ def main() -> None:
     parser.add_argument("--profiles", default="saturating,heavy,brisk,paced")
     parser.add_argument("--workers", type=int, default=None, help="gunicorn workers (default: gunicorn.conf.py)")
     parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=1,
+                        help="baseline/platform pairs per profile, run alternately (the median ratio is reported)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory (logs) afterwards")
     args = parser.parse_args()
     profiles = [p.strip() for p in args.profiles.split(",") if p.strip()]
@@ -606,6 +608,10 @@ def main() -> None:
     if unknown:
         parser.error(f"unknown profile(s) {unknown}; choose from {sorted(PROFILES)}")
     workers = args.workers or 2 * (os.cpu_count() or 1) + 1
+    if args.repeats < 1:
+        parser.error("--repeats must be at least 1")
+    # (profile, repeat) pairs in the order they run; each platform run closes a round of its own.
+    plan = [(profile, r) for profile in profiles for r in range(args.repeats)]
 
     workdir = Path(tempfile.mkdtemp(prefix="delphi-load-"))
     pgdir = Path(tempfile.mkdtemp(prefix="delphi-load-pg-"))  # its own: as root, pg-throwaway hands it to postgres
@@ -619,7 +625,7 @@ def main() -> None:
         pg_url = started.stdout.strip()
         redis_proc, redis_uri = start_redis(workdir)
         t = time.perf_counter()
-        runs = seed(pg_url, workdir, args.experts, len(profiles))
+        runs = seed(pg_url, workdir, args.experts, len(plan))
         print(f"setup: PostgreSQL on :{pg_port}, {args.experts} experts, {len(runs[0]['items'])} items per round, "
               f"{len(runs)} open round(s), seeded in {time.perf_counter() - t:.1f} s")
         from sqlalchemy import create_engine
@@ -644,35 +650,33 @@ def main() -> None:
         print(f"gunicorn: {workers} workers x {args.threads} threads (gthread), DELPHI_ENV=production, "
               f"{limiter_note}; client: one asyncio process, {args.experts} connections")
 
-        base_port = free_port()
+        # Both servers run side by side and each pair of runs is back to back, so a slow minute of a shared
+        # machine hits the baseline and the platform alike (the idle server costs nothing).
+        base_port, app_port = free_port(), free_port()
+        app_log = workdir / "app.log"
         base_proc = start_gunicorn("bench.baseline_app:create_app()", base_port, env, workdir / "baseline.log",
                                    workers, args.threads)
-        baselines = {}
-        for n, profile in enumerate(profiles):
-            baselines[profile] = asyncio.run(run_baseline(base_port, runs[n], PROFILES[profile], args.duration,
-                                                          f"baseline/{profile}", seed=n, master_pid=base_proc.pid))
-        stop(base_proc)
-        base_proc = None
-
-        app_port = free_port()
-        app_log = workdir / "app.log"
         app_proc = start_gunicorn("delphi:create_app()", app_port, env, app_log, workers, args.threads)
-        platform = {}
-        for n, profile in enumerate(profiles):
-            platform[profile] = asyncio.run(run_platform(app_port, runs[n], PROFILES[profile], args.duration,
-                                                         f"platform/{profile}", seed=100 + n,
-                                                         master_pid=app_proc.pid))
+        baselines, platform = {}, {}
+        for n, (profile, r) in enumerate(plan):
+            baselines[n] = asyncio.run(run_baseline(base_port, runs[n], PROFILES[profile], args.duration,
+                                                    f"baseline/{profile}", seed=n, master_pid=base_proc.pid))
+            platform[n] = asyncio.run(run_platform(app_port, runs[n], PROFILES[profile], args.duration,
+                                                   f"platform/{profile}", seed=100 + n, master_pid=app_proc.pid))
         stop(app_proc)
-        app_proc = None
+        stop(base_proc)
+        app_proc = base_proc = None
 
         print(f"\nmachine: {os.cpu_count()} cores, {machine()}")
-        for n, profile in enumerate(profiles):
-            base = summarise(baselines[profile], platform=False)
-            res = platform[profile]
+        ratios: dict[str, list[float]] = {}
+        for n, (profile, r) in enumerate(plan):
+            base = summarise(baselines[n], platform=False)
+            res = platform[n]
             plat = summarise(res, platform=True)
             check = verify(pg_url, runs[n], res)
             pause = PROFILES[profile]
-            print(f"\n== profile {profile}: {args.experts} experts, "
+            print(f"\n== profile {profile}" + (f" (pair {r + 1} of {args.repeats})" if args.repeats > 1 else "")
+                  + f": {args.experts} experts, "
                   + ("no pause between answers" if not pause[1] else f"{pause[0]}-{pause[1]} s between answers")
                   + f", {args.duration:.0f} s")
             print(f"baseline (bare upsert): {base['throughput']:.0f} req/s; {base['latency']}; "
@@ -686,7 +690,7 @@ def main() -> None:
             after = [s for s in res.samples if res.close_done and s.sent > res.close_done]
             print(f"close at {CLOSE_AT * args.duration:.0f} s: {res.close_status} in {close_ms:.0f} ms under load; "
                   f"{len(after)} answers sent after it ({latency_line(after) if after else 'none'})")
-            for label, run in (("baseline", baselines[profile]), ("platform", res)):
+            for label, run in (("baseline", baselines[n]), ("platform", res)):
                 n_req = len(run.samples)
                 cpu = run.server_cpu
                 workers = "/".join(f"{w:.1f}" for w in cpu.get("workers", []))
@@ -695,6 +699,7 @@ def main() -> None:
                       + (f" = {1000 * (cpu.get('gunicorn', 0)) / n_req:.2f} ms gunicorn + "
                          f"{1000 * cpu.get('postgres', 0) / n_req:.2f} ms PostgreSQL per request" if n_req else ""))
             ratio = plat["throughput"] / base["throughput"] if base["throughput"] else float("nan")
+            ratios.setdefault(profile, []).append(ratio)
             print(f"ratio platform/baseline: {ratio:.2f} (target >= 0.70); p95 {plat['p95']:.1f} ms (target < 100)")
             if not pause[1] and plat["throughput"] and base["throughput"]:
                 # Closed loop without pauses: every expert always has one request in flight, so the mean latency is
@@ -715,6 +720,13 @@ def main() -> None:
                     and not check["written_after_close"] and check["after_close_not_refused"] == 0
                     and res.close_status == "closed")
             print(f"lost: {check['lost']} — consistency {'OK' if good else 'FAILED'}")
+        if args.repeats > 1:
+            print()
+            for profile, values in ratios.items():
+                ordered = sorted(values)
+                print(f"ratio platform/baseline, {profile}, {len(values)} alternating pairs: "
+                      + ", ".join(f"{v:.2f}" for v in values) + f"; median {ordered[len(ordered) // 2]:.2f}, "
+                      f"lowest {ordered[0]:.2f} (target >= 0.70)")
         handed_out = set().union(*(r.secrets for r in platform.values()))
         leaked = secrets_in_log(app_log, handed_out)
         with app_log.open(encoding="utf-8", errors="replace") as fh:

@@ -86,7 +86,7 @@ SELECT count(*) FROM rating""").bindparams(*_RATING_TYPES)
 # refuses), and the checksum is a SHA-256 of its content, so an entry is either right or, checked in RATE_IN_ONE,
 # not used.
 _CACHE_KEY = "rating_autosave.questions"
-_QUESTIONS_MAX = 512
+_CACHE_MAX = 512
 INVALID = object()
 STARTED = text(_STARTED).bindparams(bindparam("now", type_=UTCDateTime))
 UPSERT_COMMENT = text("""
@@ -152,7 +152,7 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
     if not row.item_in_round:
         raise InvalidInput("This item is not rated in this round.")
     if row.protocol_checksum:
-        if len(cache) >= _QUESTIONS_MAX:
+        if len(cache) >= _CACHE_MAX:
             cache.clear()
         cache[round_id] = (row.protocol_checksum, row.protocol["questions"])
     parsed = parse_answer(row.protocol["questions"], question, value) if question is not None else None

@@ -180,3 +180,35 @@ def test_after_the_close_an_answer_is_refused_and_the_results_count_every_earlie
         assert _stored(app) == 3
     counted = sum(row["n"] for row in results["questions"]["agreement"]["items"])
     assert counted == 3
+
+
+def test_each_round_the_expert_answers_in_gets_its_own_participation(app, client, login_as):
+    """The "started" mark is per round: answering round 2 starts it, as the first answer of round 1 did."""
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+    from delphi.models import Decision
+    from delphi.services import decisions
+
+    round_id, items = _round(app)
+    headers = _expert_page(app, client, login_as, round_id)
+    for item in items[:3]:
+        assert client.post(f"/expert/rounds/{round_id}/autosave", json={
+            "item": item, "question": "agreement", "value": 3}, headers=headers).status_code == 200
+    with app.app_context():
+        rnd = db.session.get(Round, round_id)
+        rounds.close(rnd, by=organiser())
+        for ri in rnd.round_items:
+            decisions.decide(rnd, ri.item, Decision.RERATE if ri.item_id == items[0] else Decision.ACCEPT,
+                             by=organiser())
+        round2 = rounds.open_round(rnd.study, utcnow() + timedelta(days=7), by=organiser()).id
+        db.session.commit()
+    headers = {"X-CSRFToken": csrf_from(client.get(f"/expert/rounds/{round2}", follow_redirects=True).data)}
+    for value in (1, 2):
+        r = client.post(f"/expert/rounds/{round2}/autosave", json={"item": items[0], "question": "agreement",
+                                                                    "value": value}, headers=headers)
+        assert r.status_code == 200, r.json
+    with app.app_context():
+        started = db.session.execute(select(Participation.round_id).order_by(Participation.round_id)).scalars().all()
+        second = db.session.scalars(select(Rating.value).where(Rating.round_id == round2)).all()
+    assert started == [round_id, round2] and second == [2]
