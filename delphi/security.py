@@ -63,13 +63,24 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
+SECURITY_HEADERS = (
+    ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
+    ("X-Frame-Options", "DENY"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+)
+
+
 def register_security_headers(app: Flask) -> None:
+    headers = SECURITY_HEADERS
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        headers += (("Strict-Transport-Security", "max-age=31536000"),)
+
     @app.after_request
     def _headers(response: Response) -> Response:
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if app.config.get("SESSION_COOKIE_SECURE"):
-            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        """Every response, unless a view set its own (one pass over the names: this runs on every request)."""
+        present = {name.lower() for name, _ in response.headers}
+        for name, value in headers:
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response

@@ -151,8 +151,14 @@ def _save_form(rnd, panelist, page_items, questions) -> list[str]:
     return errors
 
 
+@limiter.request_filter
+def _autosave_is_not_rate_limited() -> bool:
+    """Autosaves are a logged-in expert's clicks, and a panel behind one proxy shares an IP: no per-IP limit
+    (those guard the login and token pages), and no limiter work at all on the hottest path."""
+    return request.endpoint == "expert.autosave"
+
+
 @bp.post("/rounds/<int:round_id>/autosave")
-@limiter.exempt  # a logged-in expert's clicks; the per-IP limits guard the login and token pages
 def autosave(round_id: int):
     """JSON: {"item": id, "question": key, "value": 1..n | "unable"} and/or {"item": id, "comment": text}.
 

@@ -71,8 +71,8 @@ def test_closing_a_round_twice_closes_it_once(app, client, login_as):
 
 def test_double_click_with_both_requests_in_flight_still_adds_one_panelist(app, serve):
     """The first request is held after its INSERT (uncommitted) while the second arrives: the unique constraints
-    are the guard. The second gets an error response (today a generic 500, "nothing was saved by this request";
-    the friendly "already on this panel" needs an IntegrityError → 409 mapping), never a second row."""
+    are the guard. The second gets the friendly refusal if it came second in time, else the constraint's 409
+    ("already saved ... nothing more was changed", errors.py), never a second row."""
     study_id, _ = _study(app)
     server = serve()
     organiser = server.session()
@@ -96,5 +96,8 @@ def test_double_click_with_both_requests_in_flight_still_adds_one_panelist(app, 
     assert responses["first"][0] == 302
     if responses["second"][0] == 302:  # it came second in time: the friendly refusal
         assert "already on this panel" in organiser.page(f"/organiser/studies/{study_id}/panel").decode()
+    else:  # it raced the first one's INSERT: the unique constraint answered
+        status, _, body = responses["second"]
+        assert status == 409 and b"already saved" in body, (status, body[:300])
     assert _count(app, Panelist, Panelist.study_id == study_id) == 3
     assert _count(app, User, User.email == "twice@example.org") == 1
