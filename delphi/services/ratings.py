@@ -54,10 +54,6 @@ def parse_answer(questions: list[dict[str, Any]], key: str, raw: Any) -> int | N
     return value
 
 
-def parse_value(rnd: Round, question: str, raw: Any) -> int | None:
-    return parse_answer(rnd.study.protocol["questions"], question, raw)
-
-
 def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any] | None = None,
          comment: str | None = None) -> None:
     """Upsert an expert's ratings and/or comment for one item; refused once the round is closed."""
@@ -65,7 +61,8 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
         raise RoundNotOpen(rnd.number)
     if not _in_round(rnd, item_id):
         raise InvalidInput("This item is not rated in this round.")
-    values = {key: parse_value(rnd, key, raw) for key, raw in (ratings or {}).items()}
+    questions = rnd.study.protocol["questions"]
+    values = {key: parse_answer(questions, key, raw) for key, raw in (ratings or {}).items()}
     now = utcnow()
     key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
     for question, value in values.items():
@@ -122,10 +119,6 @@ def submit(rnd: Round, panelist: Panelist) -> None:
     part = db.session.scalar(select(Participation).where(Participation.round_id == rnd.id,
                                                          Participation.panelist_id == panelist.id))
     part.submitted_at = utcnow()
-
-
-def count_round_items(rnd: Round) -> int:
-    return db.session.scalar(select(func.count(RoundItem.id)).where(RoundItem.round_id == rnd.id)) or 0
 
 
 def count_rated_items(rnd: Round, panelist: Panelist) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from delphi.extensions import db
-from delphi.models import Comment, Participation, Rating, Round, Study, User
+from delphi.models import Comment, Participation, Rating, Round
 from delphi.services import accounts, rounds, studies
 from tests.conftest import csrf_from
 from tests.study_helpers import make_study, open_first_round, organiser
