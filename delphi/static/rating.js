@@ -41,6 +41,11 @@
       rated = Math.min(rated + 1, total);
       if (progressText) progressText.textContent = rated + " of " + total + " items rated";
       if (progressBar) progressBar.value = rated;
+      var hint = document.getElementById("submit-hint");
+      if (hint) {
+        hint.textContent = rated < total ? "Rate all " + total + " items first (" + (total - rated) + " left)."
+                                         : "Every item is rated: you can submit.";
+      }
     }
   }
 

@@ -44,6 +44,7 @@ def test_progress_counts_items_with_every_question_answered_and_a_closed_round_s
     first.locator("input[data-question=importance][value='4']").check()
     expect(first.locator(".save-status")).to_have_text("Saved")
     expect(progress).to_have_text(f"1 of {total} items rated")
+    expect(page.locator("#submit-hint")).to_have_text(f"Rate all {total} items first ({total - 1} left).")
     first.locator("input[data-question=importance][value='5']").check()  # a change is not a new item
     expect(first.locator(".save-status")).to_have_text("Saved")
     expect(progress).to_have_text(f"1 of {total} items rated")
