@@ -67,14 +67,12 @@ def register_extensions(app: Flask) -> None:
     @login_manager.user_loader
     def load_user(user_id: str):
         from delphi.models import User
+        from delphi.security import parse_login_id
 
-        try:
-            raw_id, version = user_id.split(":", 1)
-            user = db.session.get(User, int(raw_id))
-        except (ValueError, TypeError):
-            return None
-        # A changed password or "log out everywhere" bumps the version; a deactivated account loses its sessions.
-        if user is None or str(user.session_version) != version or not user.active:
+        identity = parse_login_id(user_id)
+        user = db.session.get(User, identity[0]) if identity else None
+        # A changed password or logout bumps the version; a deactivated account loses its sessions.
+        if user is None or user.session_version != identity[1] or not user.active:
             return None
         return user
 

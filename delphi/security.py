@@ -36,12 +36,21 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def parse_login_id(raw: object) -> tuple[int, int] | None:
+    """(user id, session version) from User.get_id()'s "id:version", or None if it is not that."""
+    try:
+        user_id, version = str(raw).split(":", 1)
+        return int(user_id), int(version)
+    except ValueError:
+        return None
+
+
 def login_cookie_identity() -> tuple[int, int] | None:
     """(user id, session version) that the signed login cookie claims, without loading the account.
 
     For a hot path that verifies both in its own SQL (rating_autosave); everything else uses current_user.
-    Flask-Login keeps User.get_id(), "id:version", in the session; a session restored from the remember-me
-    cookie goes through Flask-Login's loader once and then has it too.
+    Flask-Login keeps User.get_id() in the session; a session restored from the remember-me cookie goes through
+    Flask-Login's loader once and then has it too.
     """
     raw = session.get("_user_id")
     if raw is None:
@@ -50,11 +59,7 @@ def login_cookie_identity() -> tuple[int, int] | None:
         if not current_user.is_authenticated:
             return None
         raw = current_user.get_id()
-    try:
-        user_id, version = str(raw).split(":", 1)
-        return int(user_id), int(version)
-    except ValueError:
-        return None
+    return parse_login_id(raw)
 
 
 CONTENT_SECURITY_POLICY = (

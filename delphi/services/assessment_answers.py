@@ -13,7 +13,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from delphi.db import utcnow
 from delphi.errors import DomainError, InvalidInput
@@ -26,6 +25,7 @@ from delphi.models.assessment import (
     Confidence,
 )
 from delphi.services.assessments import IndicatorNode, require_open
+from delphi.upsert import upsert
 
 MAX_TEXT = 20_000
 MAX_LINKS = 20
@@ -246,13 +246,6 @@ def check(state: AnswerState, *, reference_date: date | None, team_mode: bool = 
                             f"date ({reference_date.isoformat()}).", field="target_date")
 
 
-def _insert(table, values: dict[str, Any], conflict_columns: list[str]):
-    """INSERT … ON CONFLICT DO NOTHING on the unique key (both SQLite and PostgreSQL)."""
-    dialect = db.session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(table).values(**values).on_conflict_do_nothing(index_elements=conflict_columns)
-
-
 # --------------------------------------------------------------------------------------------------------------
 # Saving
 
@@ -313,10 +306,10 @@ def save(assessment: Assessment, indicator: IndicatorNode, given: AnswerInput, *
         return SaveResult(indicator.id, row.revision, _answered(state), row.updated_at, stored=True)
     now = utcnow()
     if row is None:
-        db.session.execute(_insert(AssessmentAnswer.__table__, {
-            "assessment_id": assessment.id, "indicator_id": indicator.id, "evidence": "", "links": [],
-            "not_applicable": False, "na_reason": "", "agreed_note": "", "revision": 0, "updated_at": now,
-            "updated_by_id": by.id}, ["assessment_id", "indicator_id"]))
+        db.session.execute(upsert(AssessmentAnswer.__table__, {
+            "assessment_id": assessment.id, "indicator_id": indicator.id}, {
+            "evidence": "", "links": [], "not_applicable": False, "na_reason": "", "agreed_note": "", "revision": 0,
+            "updated_at": now, "updated_by_id": by.id}, update=False))
     values: dict[str, Any] = {
         "current_level": state.current_level, "target_level": state.target_level, "target_date": state.target_date,
         "confidence": state.confidence, "evidence": state.evidence, "links": list(state.links),
@@ -355,9 +348,9 @@ def save_my_level(assessment: Assessment, indicator: IndicatorNode, given: Answe
     if existing is not None and tuple(existing) == (given.my_level, given.my_comment):
         return True
     now = utcnow()
-    db.session.execute(_insert(AssessmentMemberLevel.__table__, {
-        "assessment_id": assessment.id, "indicator_id": indicator.id, "user_id": by.id, "level": given.my_level,
-        "comment": given.my_comment, "updated_at": now}, ["assessment_id", "indicator_id", "user_id"]))
+    db.session.execute(upsert(AssessmentMemberLevel.__table__, {
+        "assessment_id": assessment.id, "indicator_id": indicator.id, "user_id": by.id}, {
+        "level": given.my_level, "comment": given.my_comment, "updated_at": now}, update=False))
     db.session.execute(update(AssessmentMemberLevel).where(*key)
                        .values(level=given.my_level, comment=given.my_comment, updated_at=now)
                        .execution_options(synchronize_session=False))

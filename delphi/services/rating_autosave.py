@@ -28,7 +28,7 @@ from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import RoundStatus
 from delphi.services.ratings import MAX_COMMENT, parse_answer
-from delphi.services.rounds import RoundNotOpen
+from delphi.services.rounds import RoundNotOpen, claim_for_write
 
 # Plain SQL, built once: a request pays neither statement construction nor cache-key generation. The table and
 # column names are those of delphi.models; both databases read ON CONFLICT (SQLite >= 3.24).
@@ -42,7 +42,6 @@ JOIN users u ON u.id = p.user_id AND u.session_version = :version AND u.active
 WHERE r.id = :round_id"""
 WHO = {"postgresql": text(_WHO + " FOR SHARE OF r").columns(protocol=JSON),
        "sqlite": text(_WHO).columns(protocol=JSON)}
-CLAIM_SQLITE = text("UPDATE rounds SET status = status WHERE id = :round_id AND status = 'open'")
 ACCOUNT = text("SELECT session_version, active FROM users WHERE id = :user_id")
 _UPSERT_RATING = """
 INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at)
@@ -141,8 +140,8 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
                 "checksum": checksum, "question": question, "value": parsed, "now": utcnow()}).scalar_one():
             return
     # Step by step: comments, SQLite, and finding out why the one statement wrote nothing.
-    if not postgres:  # SQLite: take the write lock before reading the status (rounds.claim_for_write)
-        conn.execute(CLAIM_SQLITE, {"round_id": round_id})
+    if not postgres:  # SQLite: take the write lock before reading the status (PostgreSQL locks in WHO)
+        claim_for_write(round_id, conn)
     row = conn.execute(WHO[conn.dialect.name], {"item_id": item_id, "user_id": user_id, "version": session_version,
                                                 "round_id": round_id}).first()
     if row is None:

@@ -5,26 +5,16 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Comment, Item, Panelist, Participation, Rating, Round, RoundItem
 from delphi.services.rounds import RoundNotOpen, claim_for_write
+from delphi.upsert import upsert
 
 MAX_COMMENT = 5000
 UNABLE = "unable"
-
-
-def upsert_statement(model, key: dict[str, Any], values: dict[str, Any], *, update: bool = True):
-    """INSERT key + values; on a clash of the unique key, update values (or, update=False, keep the row)."""
-    dialect = db.session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(model).values(**key, **values)
-    if not update:
-        return stmt.on_conflict_do_nothing(index_elements=list(key))
-    return stmt.on_conflict_do_update(index_elements=list(key), set_=values)
 
 
 def _in_round(rnd: Round, item_id: int) -> bool:
@@ -66,18 +56,18 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     now = utcnow()
     key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
     for question, value in values.items():
-        db.session.execute(upsert_statement(Rating, {**key, "question": question},
+        db.session.execute(upsert(Rating, {**key, "question": question},
                                             {"value": value, "updated_at": now}))
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
             raise InvalidInput(f"A comment can have at most {MAX_COMMENT} characters.")
         if text:
-            db.session.execute(upsert_statement(Comment, key, {"text": text, "updated_at": now}))
+            db.session.execute(upsert(Comment, key, {"text": text, "updated_at": now}))
         else:
             db.session.execute(Comment.__table__.delete().where(
                 Comment.round_id == rnd.id, Comment.panelist_id == panelist.id, Comment.item_id == item_id))
-    db.session.execute(upsert_statement(Participation, {"round_id": rnd.id, "panelist_id": panelist.id},
+    db.session.execute(upsert(Participation, {"round_id": rnd.id, "panelist_id": panelist.id},
                                         {"started_at": now}, update=False))
 
 

@@ -36,13 +36,17 @@ class RoundNotOpen(DomainError):
                          else "This round is closed: answers can no longer be changed.")
 
 
-def claim_for_write(round_id: int) -> bool:
-    """True if the round is open, holding it open until this transaction ends (see module docstring)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        status = db.session.scalar(select(Round.status).where(Round.id == round_id).with_for_update(read=True))
+def claim_for_write(round_id: int, conn=None) -> bool:
+    """True if the round is open, holding it open until this transaction ends (see module docstring).
+
+    conn: a Core connection to claim on instead of the ORM session (rating_autosave's own transaction)."""
+    run = conn if conn is not None else db.session
+    dialect = conn.dialect if conn is not None else db.session.get_bind().dialect
+    if dialect.name == "postgresql":
+        status = run.scalar(select(Round.status).where(Round.id == round_id).with_for_update(read=True))
         return status == RoundStatus.OPEN
-    touched = db.session.execute(update(Round).where(Round.id == round_id, Round.status == RoundStatus.OPEN)
-                                 .values(status=RoundStatus.OPEN))
+    touched = run.execute(update(Round).where(Round.id == round_id, Round.status == RoundStatus.OPEN)
+                          .values(status=RoundStatus.OPEN))
     return touched.rowcount == 1
 
 
