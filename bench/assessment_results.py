@@ -39,36 +39,38 @@ def main() -> None:
     from delphi.extensions import db
     from delphi.models import OrganisationRole
     from delphi.models.assessment import Confidence
-    from delphi.services import accounts, assessment_actions, assessment_answers, assessments, frameworks
-    from delphi.services import organisations
-    from delphi.services.assessment_answers import SOLO_FIELDS, AnswerInput
+    from delphi.services.accounts import users
+    from delphi.services.assessments import actions, answers, lifecycle
+    from delphi.services.frameworks import versions
+    from delphi.services.accounts import organisations
+    from delphi.services.assessments.answers import SOLO_FIELDS, AnswerInput
 
     app = create_app("development")
     app.config.update(PASSWORD_HASH_METHOD="scrypt:1024:8:1", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     ids: dict[str, int] = {}
     with app.app_context():
         upgrade()
-        lead = accounts.create_user("lead@bench.example.org", "Bench Lead", PASSWORD)
+        lead = users.create_user("lead@bench.example.org", "Bench Lead", PASSWORD)
         org = organisations.create("Benchland")
         organisations.add_member(org, lead, OrganisationRole.LEAD)
-        mlm = frameworks.ensure_shipped()
+        mlm = versions.ensure_shipped()
         doc = fwlib.load_shipped("1plusmg-mlm")
-        small = frameworks.import_document(replace(doc, domains=doc.domains[:2] + doc.domains[3:4] + doc.domains[5:6]),
+        small = versions.import_document(replace(doc, domains=doc.domains[:2] + doc.domains[3:4] + doc.domains[5:6]),
                                            slug="bench-small", label="1", release=True)
         for key, version in (("mlm", mlm), ("small", small)):
-            a = assessments.create(org, version, title=f"Bench {key}", reference_date=date(2025, 6, 30),
+            a = lifecycle.create(org, version, title=f"Bench {key}", reference_date=date(2025, 6, 30),
                                    team_user_ids=[lead.id], by=lead)
-            tree = assessments.tree(version)
+            tree = lifecycle.tree(version)
             for n, ind in enumerate(tree.indicators):
                 current = 1 + (n * 3) % 5
-                assessment_answers.save(a, ind, AnswerInput(
+                answers.save(a, ind, AnswerInput(
                     current_level=current, target_level=min(5, current + 1 + n % 2), target_date=date(2027, 1, 1),
                     confidence=list(Confidence)[n % 3], evidence=f"Evidence for {ind.code}",
                     links=(f"https://example.org/{ind.code}",)), fields=SOLO_FIELDS, by=lead)
             for ind in tree.indicators[:10]:
-                assessment_actions.add(a, tree, indicator_id=ind.id, description=f"Close the gap of {ind.code}",
+                actions.add(a, tree, indicator_id=ind.id, description=f"Close the gap of {ind.code}",
                                        owner="Ministry", by=lead)
-            assessments.finalise(a, by=lead)
+            lifecycle.finalise(a, by=lead)
             ids[key] = a.id
             ids[f"{key}_indicators"] = len(tree.indicators)
         db.session.commit()

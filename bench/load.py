@@ -475,30 +475,32 @@ def seed(database_url: str, workdir: Path, experts: int, studies_needed: int) ->
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models import Panelist, PlatformRole, User
-    from delphi.services import accounts, frameworks, rounds, studies
+    from delphi.services.accounts import users
+    from delphi.services.frameworks import versions
+    from delphi.services.studies import design, rounds
 
     app = create_app("development")
     app.config.update(PASSWORD_HASH_METHOD="scrypt:1024:8:1", REQUEST_LOG=False)
     out = []
     with app.app_context():
         upgrade()
-        org = accounts.create_user("org@bench.example.org", "Organiser", PASSWORD)
-        accounts.grant_role(org, PlatformRole.ORGANISER)
-        cheap = accounts.hash_password(PASSWORD)
+        org = users.create_user("org@bench.example.org", "Organiser", PASSWORD)
+        users.grant_role(org, PlatformRole.ORGANISER)
+        cheap = users.hash_password(PASSWORD)
         now = utcnow()
         db.session.execute(insert(User), [{"email": f"e{i:04d}@bench.example.org", "name": f"Expert {i}",
                                            "password_hash": cheap, "active": True, "session_version": 1,
                                            "created_at": now} for i in range(1, experts + 1)])
-        users = db.session.execute(select(User.id, User.email).where(User.email.like("e%@bench.example.org"))
+        expert_rows = db.session.execute(select(User.id, User.email).where(User.email.like("e%@bench.example.org"))
                                    .order_by(User.email)).all()
-        shipped = frameworks.ensure_shipped()
+        shipped = versions.ensure_shipped()
         for n in range(studies_needed):
             # The 1+MG design: domains, subdomains, indicators and level sets on a 3-point agreement scale.
-            study = studies.create(f"Load {n + 1}", shipped, by=org)
+            study = design.create(f"Load {n + 1}", shipped, by=org)
             db.session.execute(insert(Panelist), [
                 {"study_id": study.id, "user_id": uid, "pseudonym": f"E{i + 1:04d}", "added_at": now,
                  "consented_at": now, "stakeholder_group": ["clinician", "policy"][i % 2], "country": "",
-                 "expertise": ""} for i, (uid, _) in enumerate(users)])
+                 "expertise": ""} for i, (uid, _) in enumerate(expert_rows)])
             db.session.expire(study)
             rnd = rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
             db.session.commit()
@@ -506,7 +508,7 @@ def seed(database_url: str, workdir: Path, experts: int, studies_needed: int) ->
             out.append({"study_id": study.id, "round_id": rnd.id, "organiser": org.email,
                         "items": [ri.item_id for ri in rnd.round_items],
                         "points": study.protocol["questions"][0]["points"],
-                        "experts": [(by_user[uid], email) for uid, email in users]})
+                        "experts": [(by_user[uid], email) for uid, email in expert_rows]})
         db.session.remove()
         db.engine.dispose()
     return out

@@ -31,16 +31,18 @@ def main() -> None:
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models import Decision, Panelist, Participation, PlatformRole, Rating, User
-    from delphi.services import accounts, decisions, frameworks, rounds, studies
+    from delphi.services.accounts import users
+    from delphi.services.frameworks import versions
+    from delphi.services.studies import decisions, design, rounds
 
     app = create_app("development")
     app.config.update(PASSWORD_HASH_METHOD="scrypt:1024:8:1", RATELIMIT_ENABLED=False)
     with app.app_context():
         upgrade()
-        org = accounts.create_user("org@bench.example.org", "Organiser", "bench-password-1")
-        accounts.grant_role(org, PlatformRole.ORGANISER)
-        study = studies.create("Report bench", frameworks.ensure_shipped(), by=org)
-        studies.set_protocol(study, dict(study.protocol, rated_kinds=["indicator", "level"], max_rounds=5), by=org)
+        org = users.create_user("org@bench.example.org", "Organiser", "bench-password-1")
+        users.grant_role(org, PlatformRole.ORGANISER)
+        study = design.create("Report bench", versions.ensure_shipped(), by=org)
+        design.set_protocol(study, dict(study.protocol, rated_kinds=["indicator", "level"], max_rounds=5), by=org)
         now = utcnow()
         db.session.execute(insert(User), [{"email": f"e{i}@bench.example.org", "name": f"E{i}", "active": True,
                                            "session_version": 1, "created_at": now} for i in range(args.panelists)])

@@ -33,19 +33,21 @@ def main() -> None:
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models import Decision, Panelist, Participation, Rating, User
-    from delphi.services import accounts, decisions, frameworks, rounds, studies
+    from delphi.services.accounts import users
+    from delphi.services.frameworks import versions
+    from delphi.services.studies import decisions, design, rounds
 
     app = create_app("development")
     app.config.update(PASSWORD_HASH_METHOD="scrypt:1024:8:1", WTF_CSRF_ENABLED=False, RATELIMIT_ENABLED=False)
     with app.app_context():
         upgrade()
-        org = accounts.create_user("org@bench.example.org", "Organiser", "bench-password-1")
+        org = users.create_user("org@bench.example.org", "Organiser", "bench-password-1")
         from delphi.models import PlatformRole
 
-        accounts.grant_role(org, PlatformRole.ORGANISER)
-        study = studies.create("Bench", frameworks.ensure_shipped(), by=org)
+        users.grant_role(org, PlatformRole.ORGANISER)
+        study = design.create("Bench", versions.ensure_shipped(), by=org)
         protocol = dict(study.protocol, rated_kinds=["indicator", "level"])
-        studies.set_protocol(study, protocol, by=org)
+        design.set_protocol(study, protocol, by=org)
         db.session.execute(insert(User), [{"email": f"e{i}@bench.example.org", "name": f"E{i}", "active": True,
                                            "session_version": 1, "created_at": utcnow()}
                                           for i in range(args.panelists)])
@@ -83,7 +85,7 @@ def main() -> None:
         rnd2 = rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
         db.session.commit()
         expert = db.session.get(Panelist, panelist_ids[0]).user
-        expert.password_hash = accounts.hash_password("bench-password-1")
+        expert.password_hash = users.hash_password("bench-password-1")
         db.session.commit()
         round2_id = rnd2.id
         expert_email = expert.email

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from delphi.version import __version__
 
 ROOT = Path(__file__).resolve().parent.parent
 

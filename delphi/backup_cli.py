@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 @with_appcontext
 def backup(file: str) -> None:
     """Write a consistent copy of all data to FILE (a new .zip; an existing file is never overwritten)."""
-    from delphi.services import backup as service
+    from delphi.services.operations import backup as service
 
     try:
         summary = service.dump(file)
@@ -29,7 +29,7 @@ def backup(file: str) -> None:
 @with_appcontext
 def restore(file: str) -> None:
     """Load a backup FILE into this database, which must be empty and migrated (`flask db upgrade`)."""
-    from delphi.services import backup as service
+    from delphi.services.operations import backup as service
 
     try:
         summary = service.restore(file)

@@ -27,14 +27,14 @@ def _fail(message: str) -> None:
 @with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a platform administrator (or grant the role to an existing account)."""
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     try:
-        user = accounts.find_by_email(accounts.normalise_email(email))
+        user = users.find_by_email(users.normalise_email(email))
         if user is None:
-            user = accounts.create_user(email, name, password)
-        accounts.grant_role(user, PlatformRole.ADMIN)
-        accounts.grant_role(user, PlatformRole.ORGANISER)
+            user = users.create_user(email, name, password)
+        users.grant_role(user, PlatformRole.ADMIN)
+        users.grant_role(user, PlatformRole.ORGANISER)
     except InvalidInput as exc:
         _fail(exc.message)
     db.session.commit()
@@ -49,13 +49,13 @@ def create_admin(email: str, name: str, password: str) -> None:
 @with_appcontext
 def create_user(email: str, name: str, password: str | None, organiser: bool) -> None:
     """Create an account; without --password an invitation link is e-mailed."""
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     try:
-        user = accounts.create_user(email, name, password)
+        user = users.create_user(email, name, password)
         if organiser:
-            accounts.grant_role(user, PlatformRole.ORGANISER)
-        link = None if password else accounts.send_invitation(user, None, "to the Delphi platform")
+            users.grant_role(user, PlatformRole.ORGANISER)
+        link = None if password else users.send_invitation(user, None, "to the Delphi platform")
     except InvalidInput as exc:
         _fail(exc.message)
     db.session.commit()
@@ -68,7 +68,7 @@ def create_user(email: str, name: str, password: str | None, organiser: bool) ->
 @with_appcontext
 def seed_demo() -> None:
     """Create demo accounts and data so a newcomer can click through; safe to run again."""
-    from delphi.services import demo
+    from delphi.services.operations import demo
 
     logins = demo.seed()
     db.session.commit()
@@ -81,7 +81,7 @@ def seed_demo() -> None:
 @with_appcontext
 def close_due_rounds() -> None:
     """Close every open round whose deadline has passed and compute its results (run it from cron)."""
-    from delphi.services import rounds
+    from delphi.services.studies import rounds
 
     closed = rounds.close_due()
     db.session.commit()

@@ -53,7 +53,7 @@ def list_frameworks() -> None:
 @with_appcontext
 def import_framework(file: Path, slug: str | None, label: str | None, release_label: str | None) -> None:
     """Import FILE (JSON, YAML, CSV or XLSX) as a new draft; importing the same content again changes nothing."""
-    from delphi.services import framework_io, frameworks
+    from delphi.services.frameworks import files, versions
 
     if release_label and label and label != release_label:
         _fail("Give the label once: --release LABEL names the released version.")
@@ -63,7 +63,7 @@ def import_framework(file: Path, slug: str | None, label: str | None, release_la
         _fail(f"{file.name}: the file is {file.stat().st_size / 2**20:.1f} MiB; "
               f"the limit is {fwlib.MAX_FILE_BYTES / 2**20:g} MiB")
     try:
-        result = framework_io.import_file(file.read_bytes(), file.name, by=None, slug=slug,
+        result = files.import_file(file.read_bytes(), file.name, by=None, slug=slug,
                                           label=release_label or label, release=bool(release_label))
     except DomainError as exc:
         _fail(exc.message)
@@ -71,7 +71,7 @@ def import_framework(file: Path, slug: str | None, label: str | None, release_la
     if not result.created:
         click.echo(f"{version.ref} already holds this content ({version.status.value}); nothing changed.")
         return
-    counts = frameworks.to_document(version).counts()
+    counts = versions.to_document(version).counts()
     db.session.commit()
     click.echo(f"Imported {file.name} as {version.ref} ({version.status.value}): {counts.domains} domains, "
                f"{counts.subdomains} subdomains, {counts.indicators} indicators, {counts.levels} level texts.")
@@ -86,7 +86,7 @@ def import_framework(file: Path, slug: str | None, label: str | None, release_la
 @with_appcontext
 def export_framework(ref: str, fmt: str | None, output: Path | None) -> None:
     """Export a version as JSON, YAML, CSV or XLSX."""
-    from delphi.services import framework_io, frameworks
+    from delphi.services.frameworks import files, versions
 
     if fmt is None:
         try:
@@ -96,7 +96,7 @@ def export_framework(ref: str, fmt: str | None, output: Path | None) -> None:
     if fmt == "xlsx" and output is None:
         _fail("xlsx is a binary format: give a file with -o FILE.xlsx")
     try:
-        out = framework_io.export(frameworks.get_version(ref), fmt)
+        out = files.export(versions.get_version(ref), fmt)
     except DomainError as exc:
         _fail(exc.message)
     if output is None:
@@ -112,13 +112,13 @@ def export_framework(ref: str, fmt: str | None, output: Path | None) -> None:
 @with_appcontext
 def diff_frameworks(old_ref: str, new_ref: str) -> None:
     """What changed from the first version to the second, one line per change ([-deleted-] {+inserted+})."""
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
     try:
-        old, new = frameworks.get_version(old_ref), frameworks.get_version(new_ref)
+        old, new = versions.get_version(old_ref), versions.get_version(new_ref)
     except DomainError as exc:
         _fail(exc.message)
-    changes = fwlib.diff(frameworks.to_document(old), frameworks.to_document(new))
+    changes = fwlib.diff(versions.to_document(old), versions.to_document(new))
     for change in changes:
         click.echo(change.summary())
         if change.kind == "reworded":

@@ -140,7 +140,7 @@ def register_observability(app: Flask) -> None:
         state = sa_inspect(g.get("_login_user"), raiseerr=False)
         if state is not None and state.identity:
             fields["user_id"] = state.identity[0]
-        elif g.get("log_user_id") is not None:  # paths that check the login in their own SQL (rating_autosave)
+        elif g.get("log_user_id") is not None:  # paths that check the login in their own SQL (services.studies.autosave)
             fields["user_id"] = g.log_user_id
         level = logging.ERROR if response.status_code >= 500 else logging.INFO
         request_log.log(level, "%s %s %s", fields["method"], fields["path"], fields["status"],

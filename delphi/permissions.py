@@ -22,7 +22,7 @@ class RoleLanding:
 
 def landings_for(user: User) -> list[RoleLanding]:
     """Every role this person holds, in navigation order (a person may hold several)."""
-    from delphi.services import memberships
+    from delphi.services.accounts import memberships
 
     result: list[RoleLanding] = []
     if user.is_organiser:
@@ -78,10 +78,10 @@ def load_organisation_for_member(organisation_id: int) -> tuple[Organisation, Or
 def load_study_for_organiser(study_id: int):
     """The study if the current user organises it (or is admin), else 404: another study's existence is hidden."""
     from delphi.models import Study
-    from delphi.services import studies
+    from delphi.services.studies import design
 
     study = db.session.get(Study, study_id)
-    if study is None or not current_user.is_authenticated or not studies.is_organiser_of(current_user, study):
+    if study is None or not current_user.is_authenticated or not design.is_organiser_of(current_user, study):
         abort(404)
     return study
 

@@ -48,7 +48,7 @@ def parse_login_id(raw: object) -> tuple[int, int] | None:
 def login_cookie_identity() -> tuple[int, int] | None:
     """(user id, session version) that the signed login cookie claims, without loading the account.
 
-    For a hot path that verifies both in its own SQL (rating_autosave); everything else uses current_user.
+    For a hot path that verifies both in its own SQL (services.studies.autosave); everything else uses current_user.
     Flask-Login keeps User.get_id() in the session; a session restored from the remember-me cookie goes through
     Flask-Login's loader once and then has it too.
     """

@@ -120,13 +120,13 @@ def make_user(app):
     """make_user(email, name=..., roles=("organiser",)) → user id; password is PASSWORD."""
     from delphi.extensions import db
     from delphi.models import PlatformRole
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     def _make(email: str, name: str | None = None, roles: tuple[str, ...] = (), password: str | None = PASSWORD):
         with app.app_context():
-            user = accounts.create_user(email, name or email.split("@")[0].title(), password)
+            user = users.create_user(email, name or email.split("@")[0].title(), password)
             for role in roles:
-                accounts.grant_role(user, PlatformRole(role))
+                users.grant_role(user, PlatformRole(role))
             db.session.commit()
             return user.id
 
@@ -146,7 +146,7 @@ def login_as(client):
 
 
 def outbox(app) -> list:
-    from delphi.services.mail import outbox_messages
+    from delphi.services.accounts.mail import outbox_messages
 
     with app.app_context():
         return outbox_messages()

@@ -6,16 +6,18 @@ from datetime import timedelta
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import PlatformRole, Study
-from delphi.services import accounts, frameworks, panel, ratings, rounds, studies
+from delphi.services.accounts import users
+from delphi.services.frameworks import versions
+from delphi.services.studies import design, panel, ratings, rounds
 
 ORGANISER = "olga@example.org"
 
 
 def organiser():
-    user = accounts.find_by_email(ORGANISER)
+    user = users.find_by_email(ORGANISER)
     if user is None:
-        user = accounts.create_user(ORGANISER, "Olga Organiser", "correct-horse-battery")
-        accounts.grant_role(user, PlatformRole.ORGANISER)
+        user = users.create_user(ORGANISER, "Olga Organiser", "correct-horse-battery")
+        users.grant_role(user, PlatformRole.ORGANISER)
     return user
 
 
@@ -23,16 +25,16 @@ def make_study(n_experts: int = 5, kinds: tuple[str, ...] = ("indicator",), doma
                title: str = "MLM validation", by=None) -> Study:
     """A study rating the given kinds; with consented experts expert1..n@example.org (password as PASSWORD)."""
     org = by or organiser()
-    shipped = frameworks.ensure_shipped()
-    study = studies.create(title, shipped, by=org)
+    shipped = versions.ensure_shipped()
+    study = design.create(title, shipped, by=org)
     protocol = dict(study.protocol)
     protocol["rated_kinds"] = list(kinds)
-    studies.set_protocol(study, protocol, by=org)
+    design.set_protocol(study, protocol, by=org)
     for i in range(1, n_experts + 1):
         email = f"expert{i}@example.org"
-        existing = accounts.find_by_email(email)
+        existing = users.find_by_email(email)
         if existing is None:
-            accounts.create_user(email, f"Expert {i}", "correct-horse-battery")
+            users.create_user(email, f"Expert {i}", "correct-horse-battery")
         p = panel.add(study, email, f"Expert {i}", by=org, stakeholder_group="clinician" if i % 2 else "policy")
         panel.consent(p, None)
     db.session.flush()

@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Administrators' pages (/admin): people, organisations and platform roles."""
+from delphi.admin.routes import bp
 
-bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from delphi.admin import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,15 +1,16 @@
 """Platform administration: organisers, organisations and their assessors."""
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from delphi.admin import bp
 from delphi.admin.forms import AssessorForm, OrganisationForm, PersonForm
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Organisation, OrganisationRole, PlatformRole, User, UserRole
 from delphi.permissions import is_admin, require
-from delphi.services import organisations, people
+from delphi.services.accounts import organisations, people
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 
 @bp.get("/")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from delphi import __version__
+from delphi.version import __version__
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _NOT_FOUND = {"description": "No such framework version, or it is a draft (drafts are not public).",

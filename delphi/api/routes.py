@@ -1,12 +1,13 @@
 """GET-only endpoints; errors are JSON (delphi/errors.py renders JSON for /api/ paths)."""
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request, url_for
 
-from delphi.api import bp
 from delphi.api.openapi import openapi_document
 from delphi.models import FrameworkVersion
-from delphi.services import framework_io, frameworks
+from delphi.services.frameworks import files, versions
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.after_request
@@ -32,7 +33,7 @@ def _summary(version: FrameworkVersion) -> dict:
 @bp.get("/frameworks")
 def frameworks_index():
     listing: dict[str, dict] = {}
-    for version in framework_io.public_versions():
+    for version in files.public_versions():
         fw = version.framework
         entry = listing.setdefault(fw.slug, {"slug": fw.slug, "name": fw.name, "versions": []})
         entry["versions"].append(_summary(version))
@@ -42,10 +43,10 @@ def frameworks_index():
 @bp.get("/frameworks/<slug>/versions/<label>")
 def framework_version(slug: str, label: str):
     """The whole tree, byte for byte the JSON export of the version."""
-    version = frameworks.find_version(slug, label)
+    version = versions.find_version(slug, label)
     if version is None or version.is_draft:
         abort(404, f"No released version {slug}:{label}.")
-    out = framework_io.export(version, "json")
+    out = files.export(version, "json")
     response = Response(out.data, content_type=out.content_type)
     if version.checksum:
         response.set_etag(version.checksum)  # released content never changes

@@ -1,5 +1,6 @@
-from flask import Blueprint
+"""Assessors' pages (/assessor): organisations, assessments, answering, consensus, results, plan, benchmark,
+progress and exports. One module per page group; `blueprint.py` holds the Blueprint they register on."""
+from delphi.assessor import answers, assessments, results  # noqa: F401  (register the routes)
+from delphi.assessor.blueprint import bp
 
-bp = Blueprint("assessor", __name__, url_prefix="/assessor")
-
-from delphi.assessor import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -8,6 +8,7 @@ button the route would refuse.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from flask import abort
 from flask_login import current_user
@@ -77,3 +78,8 @@ def require(allowed: bool) -> None:
     """403 for a member who may see the page but not do this."""
     if not allowed:
         abort(403)
+
+
+def page_context(acc: Access, **extra: Any) -> dict[str, Any]:
+    """What every page of one assessment renders with: the access, the assessment and its organisation."""
+    return {"acc": acc, "assessment": acc.assessment, "organisation": acc.assessment.organisation, **extra}

@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Login, logout, invitations and password reset (/auth)."""
+from delphi.auth.routes import bp
 
-bp = Blueprint("auth", __name__, url_prefix="/auth")
-
-from delphi.auth import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,17 +1,18 @@
 """Log in and out, accept an invitation, reset a password."""
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from delphi.auth import bp
 from delphi.auth.forms import AcceptInvitationForm, LoginForm, NewPasswordForm, ResetRequestForm
 from delphi.errors import InvalidInput
 from delphi.extensions import db, limiter
 from delphi.forms import EmptyForm
 from delphi.models import TokenPurpose
 from delphi.security import safe_next
-from delphi.services import accounts
+from delphi.services.accounts import users
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def _login_limit() -> str:
@@ -35,7 +36,7 @@ def login():
     if request.method == "GET":
         form.next.data = safe_next(request.args.get("next")) or ""
     if form.validate_on_submit():
-        user = accounts.authenticate(form.email.data, form.password.data)
+        user = users.authenticate(form.email.data, form.password.data)
         if user is None:
             flash("Wrong e-mail or password.", "error")
             return render_template("auth/login.html", form=form), 401
@@ -50,7 +51,7 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        accounts.end_sessions(current_user)  # a copied cookie (or another device) is logged out too
+        users.end_sessions(current_user)  # a copied cookie (or another device) is logged out too
         db.session.commit()
         logout_user()
         session.clear()
@@ -63,7 +64,7 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
-        accounts.send_password_reset(form.email.data)
+        users.send_password_reset(form.email.data)
         db.session.commit()
         flash("If an account exists for that address, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
@@ -74,15 +75,15 @@ def reset_request():
 @limiter.limit(_token_limit)
 def reset_password(token: str):
     try:
-        tok = accounts.peek_token(token, TokenPurpose.PASSWORD_RESET)
-    except accounts.TokenInvalid as exc:
+        tok = users.peek_token(token, TokenPurpose.PASSWORD_RESET)
+    except users.TokenInvalid as exc:
         return render_template("auth/token_invalid.html", message=exc.message), 400
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
-            accounts.check_password_policy(form.password.data)
-            accounts.consume_token(token, TokenPurpose.PASSWORD_RESET)
-            accounts.set_password(tok.user, form.password.data)
+            users.check_password_policy(form.password.data)
+            users.consume_token(token, TokenPurpose.PASSWORD_RESET)
+            users.set_password(tok.user, form.password.data)
         except InvalidInput as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)
@@ -98,8 +99,8 @@ def reset_password(token: str):
 @limiter.limit(_token_limit)
 def accept_invitation(token: str):
     try:
-        tok = accounts.peek_token(token, TokenPurpose.INVITATION)
-    except accounts.TokenInvalid as exc:
+        tok = users.peek_token(token, TokenPurpose.INVITATION)
+    except users.TokenInvalid as exc:
         return render_template("auth/token_invalid.html", message=exc.message), 400
     form = AcceptInvitationForm()
     if request.method == "GET":
@@ -108,8 +109,8 @@ def accept_invitation(token: str):
         user = tok.user
         try:
             if form.password.data:
-                accounts.set_password(user, form.password.data)
-            accounts.consume_token(token, TokenPurpose.INVITATION)
+                users.set_password(user, form.password.data)
+            users.consume_token(token, TokenPurpose.INVITATION)
         except InvalidInput as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)

@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Experts' pages (/expert): dashboard, consent, one rating page per domain with autosave, submission."""
+from delphi.expert.routes import bp
 
-bp = Blueprint("expert", __name__, url_prefix="/expert")
-
-from delphi.expert import routes  # noqa: E402,F401
+__all__ = ["bp"]

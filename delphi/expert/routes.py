@@ -1,20 +1,22 @@
 """The expert's pages: dashboard, consent, one rating page per domain with autosave, submission."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from delphi.errors import DomainError
-from delphi.expert import bp
 from delphi.extensions import db, limiter
 from delphi.forms import EmptyForm
 from delphi.models import Panelist, Participation, Round, RoundItem
 from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.security import login_cookie_identity
-from delphi.services import panel, rating_autosave, ratings, results
-from delphi.services.ratings import UNABLE
+from delphi.services.studies import autosave as rating_autosave
+from delphi.services.studies import panel, ratings, results
+from delphi.services.studies.ratings import UNABLE
+
+bp = Blueprint("expert", __name__, url_prefix="/expert")
 
 
 @bp.get("/")
@@ -162,7 +164,7 @@ def _autosave_is_not_rate_limited() -> bool:
 def autosave(round_id: int):
     """JSON: {"item": id, "question": key, "value": 1..n | "unable"} and/or {"item": id, "comment": text}.
 
-    The login is checked by rating_autosave in its own SQL (not by loading the user): see that module.
+    The login is checked by services.studies.autosave in its own SQL (not by loading the user): see that module.
     """
     identity = login_cookie_identity()
     if identity is None:

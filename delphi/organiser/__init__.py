@@ -1,19 +1,14 @@
-from flask import Blueprint
+"""Organisers' pages (/organiser): studies, panel, rounds, decisions between rounds, release and report, and the
+frameworks with their editor. One module per page group; `blueprint.py` holds the Blueprint they register on."""
+from delphi.organiser import (  # noqa: F401  (register the routes)
+    decisions,
+    framework_editor,
+    frameworks,
+    panel,
+    release,
+    rounds,
+    studies,
+)
+from delphi.organiser.blueprint import bp
 
-bp = Blueprint("organiser", __name__, url_prefix="/organiser")
-
-
-@bp.errorhandler(413)
-def _upload_too_large(error):
-    """An over-size upload (framework file, panel CSV): say the limit; the request was refused before any work."""
-    from flask import current_app, render_template
-
-    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
-    shown = f"{limit / 2**20:g} MiB" if limit >= 2**20 else f"{limit / 2**10:g} KiB"
-    return render_template("errors/error.html", status=413, title="File too large",
-                           message=f"The upload is larger than the limit of {shown}. Nothing was stored: choose "
-                                   "a smaller file (a framework or panel file is usually a few kilobytes)."), 413
-
-from delphi.organiser import routes  # noqa: E402,F401
-from delphi.organiser import frameworks  # noqa: E402,F401
-from delphi.organiser import results  # noqa: E402,F401
+__all__ = ["bp"]

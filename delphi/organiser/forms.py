@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from delphi.services.protocols import KIND_LABELS, STOPPING_RULES
+from delphi.services.studies.protocols import KIND_LABELS, STOPPING_RULES
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,5 +1,4 @@
-from flask import Blueprint
+"""Public pages: home, citable framework versions and the reports of released studies."""
+from delphi.public.routes import bp
 
-bp = Blueprint("public", __name__)
-
-from delphi.public import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -1,9 +1,10 @@
 """The front page, and /home which sends a person to the landing page of their role(s)."""
-from flask import redirect, render_template, url_for
+from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 from delphi.permissions import landings_for
-from delphi.public import bp
+
+bp = Blueprint("public", __name__)
 
 
 @bp.get("/")
@@ -28,15 +29,16 @@ def framework_version(slug: str, label: str):
     from flask import abort
 
     from delphi.models import VersionStatus
-    from delphi.services import frameworks, release
+    from delphi.services.frameworks import versions
+    from delphi.services.release import publication
 
-    version = frameworks.find_version(slug, label)
+    version = versions.find_version(slug, label)
     if version is None or version.status == VersionStatus.DRAFT:
         abort(404)
-    version = frameworks.load_tree(version)
+    version = versions.load_tree(version)
     url = url_for("public.framework_version", slug=slug, label=label, _external=True)
-    return render_template("public/framework_version.html", version=version, study=release.study_of(version),
-                           citation=release.citation(version, url), url=url)
+    return render_template("public/framework_version.html", version=version, study=publication.study_of(version),
+                           citation=publication.citation(version, url), url=url)
 
 
 @bp.get("/studies/<int:study_id>/report")
@@ -46,7 +48,7 @@ def study_report(study_id: int):
 
     from delphi.extensions import db
     from delphi.models import Study
-    from delphi.services import report
+    from delphi.services.release import report
 
     study = db.session.get(Study, study_id)
     if study is None or study.released_version_id is None:

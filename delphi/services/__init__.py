@@ -1,0 +1,10 @@
+"""Business logic (use cases), one subpackage per aggregate. Views and CLI commands call these; services flush()
+but never commit, so two of them compose into one transaction.
+
+The subpackages import one way (tests/test_architecture.py holds this):
+
+    accounts ← frameworks ← studies ← release
+                 ↖ assessments          operations (backup, demo data) may use any of them
+
+No service imports a blueprint, and none imports Flask's request or session state.
+"""

@@ -17,8 +17,8 @@ import pandas as pd
 from delphi.stats.agreement import kendall_w, krippendorff_alpha, kruskal_from_counts
 from delphi.stats.config import QUARTILE_METHODS, AnalysisConfig
 from delphi.stats.descriptive import summarise_counts
-from delphi.stats.export import records
 from delphi.stats.ratings import unit_columns, validate_ratings
+from delphi.stats.records import records
 from delphi.stats.rules import Condition
 from delphi.stats.stability import paired_statistics
 

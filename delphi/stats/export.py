@@ -2,57 +2,17 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
     from delphi.stats.analysis import Analysis
 
+from delphi.stats.records import plain, records  # noqa: F401  (records: part of this module's interface)
+
 TABLES: tuple[str, ...] = ("items", "stability", "panel", "groups")
-
-
-def _plain(value: Any) -> Any:
-    """A cell as a JSON-ready Python value: NaN/NA → None, numpy scalars → int/float/bool."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return bool(value)
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _column_values(column: pd.Series) -> list[Any]:
-    """A column as JSON-ready Python values, converted a column at a time."""
-    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else None
-    if kind == "f":
-        arr = column.to_numpy()
-        values = arr.tolist()
-        for i in np.flatnonzero(~np.isfinite(arr)).tolist():
-            values[i] = None
-        return values
-    if kind is not None and kind in "iub":
-        return column.to_numpy().tolist()
-    return [_plain(v) for v in column.tolist()]
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows of ``frame`` as dicts with exactly its column names, values made JSON-ready."""
-    columns = [str(c) for c in frame.columns]
-    if len(frame) == 0:
-        return []
-    values = [_column_values(frame.iloc[:, i]) for i in range(frame.shape[1])]
-    return [dict(zip(columns, row)) for row in zip(*values)]
 
 
 def to_json(analysis: Analysis, indent: int | None = 2) -> str:
@@ -66,13 +26,13 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     for column in out.columns:
         if out[column].dtype == object and out[column].map(lambda v: isinstance(v, (dict, list))).any():
             out[column] = out[column].map(
-                lambda v: json.dumps(_plain(v), ensure_ascii=False) if isinstance(v, (dict, list)) else v)
+                lambda v: json.dumps(plain(v), ensure_ascii=False) if isinstance(v, (dict, list)) else v)
     return out
 
 
 def _meta_rows(meta: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame({"key": list(meta),
-                         "value": [json.dumps(_plain(v), ensure_ascii=False) for v in meta.values()]})
+                         "value": [json.dumps(plain(v), ensure_ascii=False) for v in meta.values()]})
 
 
 def csv_paths(out: str | Path) -> dict[str, Path]:

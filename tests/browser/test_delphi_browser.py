@@ -39,12 +39,12 @@ def _rate_round(page, number: int, choice_for_domain) -> None:
 
 def test_two_round_delphi_on_the_mlm_draft(page, app, live_server):
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
     from tests.study_helpers import organiser
 
     with app.app_context():
         organiser()
-        frameworks.ensure_shipped()
+        versions.ensure_shipped()
         db.session.commit()
 
     # The organiser creates the study and sets up the protocol: rate the eight domains.
@@ -127,10 +127,10 @@ def test_two_round_delphi_on_the_mlm_draft(page, app, live_server):
         assert page.get_by_text("already been used").is_visible()
         # Experts joined without a password; the test gives them one through the service to log back in.
         with app.app_context():
-            from delphi.services import accounts
+            from delphi.services.accounts import users
 
-            user = accounts.find_by_email(email)
-            accounts.set_password(user, PASSWORD)
+            user = users.find_by_email(email)
+            users.set_password(user, PASSWORD)
             db.session.commit()
         login(page, email, PASSWORD)
         page.get_by_role("link", name="Start rating").click()

@@ -10,10 +10,10 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def shipped(app):
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
     with app.app_context():
-        frameworks.ensure_shipped()
+        versions.ensure_shipped()
         db.session.commit()
 
 

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from delphi.extensions import db
 from delphi.models import Round
-from delphi.services import rounds, studies
+from delphi.services.studies import design, rounds
 from tests.browser.conftest import login
 from tests.conftest import PASSWORD
 from tests.study_helpers import make_study, open_first_round, organiser
@@ -22,7 +22,7 @@ def _two_question_round(app) -> tuple[int, int]:
             {"key": "agreement", "label": "Do you agree?", "points": 3, "allow_unable": True},
             {"key": "importance", "label": "How important?", "points": 5, "allow_unable": False},
         ]
-        studies.set_protocol(study, protocol, by=organiser())
+        design.set_protocol(study, protocol, by=organiser())
         rnd = open_first_round(study)
         db.session.commit()
         return rnd.id, len(rnd.round_items)

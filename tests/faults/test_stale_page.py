@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from delphi.extensions import db
 from delphi.models import Comment, Participation, Rating, Round, RoundStatus
-from delphi.services import rounds
+from delphi.services.studies import rounds
 from tests.conftest import csrf_from
 from tests.faults.conftest import radio_items
 from tests.study_helpers import make_study, open_first_round, organiser

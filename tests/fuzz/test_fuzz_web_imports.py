@@ -21,11 +21,12 @@ ORGANISER = "olga@example.org"
 def study_id(app, make_user):
     from delphi.extensions import db
     from delphi.models import User
-    from delphi.services import frameworks, studies
+    from delphi.services.frameworks import versions
+    from delphi.services.studies import design
 
     uid = make_user(ORGANISER, roles=("organiser",))
     with app.app_context():
-        study = studies.create("Fuzzed panel", frameworks.ensure_shipped(), by=db.session.get(User, uid))
+        study = design.create("Fuzzed panel", versions.ensure_shipped(), by=db.session.get(User, uid))
         db.session.commit()
         return study.id
 
@@ -40,7 +41,7 @@ def test_panel_csv_parser_gives_a_preview_or_one_clear_message_and_stores_nothin
     from delphi.errors import InvalidInput
     from delphi.extensions import db
     from delphi.models import Study
-    from delphi.services import panel
+    from delphi.services.studies import panel
 
     before = row_counts(app)
 
@@ -91,7 +92,7 @@ def test_a_picture_named_csv_is_refused_with_one_message(app, organiser, study_i
 
 
 def test_panel_confirmation_adds_all_rows_or_none(app, organiser, study_id):
-    from delphi.services.panel import CSV_COLUMNS
+    from delphi.services.studies.panel import CSV_COLUMNS
 
     page = f"/organiser/studies/{study_id}/panel"
     rows = st.one_of(json_values, st.lists(st.one_of(

@@ -70,8 +70,8 @@ def post(client, case: Case, w: W.World, token: str | None):
 @pytest.fixture
 def no_pdf_rendering(monkeypatch):
     """The sweep is about who may see a PDF, not about WeasyPrint: render a stub (saves seconds)."""
-    monkeypatch.setattr("delphi.services.report_pdf.render", lambda study: b"%PDF-stub")
-    monkeypatch.setattr("delphi.services.assessment_exports.to_pdf", lambda html, css: b"%PDF-stub")
+    monkeypatch.setattr("delphi.services.release.pdf.render", lambda study: b"%PDF-stub")
+    monkeypatch.setattr("delphi.services.assessments.exports.to_pdf", lambda html, css: b"%PDF-stub")
 
 
 def test_every_route_answers_each_visitor_as_designed_and_refused_posts_change_nothing(app, no_pdf_rendering):

@@ -59,11 +59,11 @@ def test_invitation_and_reset_links_do_not_tell_unknown_from_used_by_address(app
 
 def _invitation(app, email="eve@example.org"):
     from delphi.extensions import db
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     with app.app_context():
-        user = accounts.create_user(email, "Eve")
-        link = accounts.send_invitation(user, None, "to a study")
+        user = users.create_user(email, "Eve")
+        link = users.send_invitation(user, None, "to a study")
         db.session.commit()
     return link.split("http://127.0.0.1:5000", 1)[1]
 

@@ -61,11 +61,12 @@ def second_app(app, tmp_path):
 def _world_with_two_closed_rounds(app) -> W.World:
     from delphi.extensions import db
     from delphi.models import Round
-    from delphi.services import accounts, rounds
+    from delphi.services.accounts import users
+    from delphi.services.studies import rounds
 
     w = W.build(app, finalise_assessment=True, comment="Clear enough.")
     with app.app_context():
-        rounds.close(db.session.get(Round, w.round_a2), by=accounts.find_by_email(W.ORGANISER_A))
+        rounds.close(db.session.get(Round, w.round_a2), by=users.find_by_email(W.ORGANISER_A))
         db.session.commit()
     return w
 
@@ -103,7 +104,7 @@ def _tables(path: Path) -> dict[str, tuple[int, str]]:
 
 def test_restore_into_an_empty_database_gives_the_same_rows_and_reports(app, second_app, tmp_path):
     from delphi.models import AssessmentStatus, VersionStatus
-    from delphi.services import backup
+    from delphi.services.operations import backup
 
     w = _world_with_two_closed_rounds(app)
     before = _pages(app, w)
@@ -147,10 +148,10 @@ def test_restore_into_an_empty_database_gives_the_same_rows_and_reports(app, sec
         from sqlalchemy import func
 
         from delphi.models import User
-        from delphi.services import accounts
+        from delphi.services.accounts import users
 
         highest = db.session.scalar(select(func.max(User.id)))
-        user = accounts.create_user("new@example.org", "New Person", W.PASSWORD)
+        user = users.create_user("new@example.org", "New Person", W.PASSWORD)
         db.session.commit()
         assert user.id > highest
 
@@ -175,7 +176,7 @@ def _rewrite(source: Path, target: Path, change) -> Path:
 
 
 def test_restore_refuses_another_schema_revision_a_damaged_file_and_bad_rows(app, second_app, tmp_path):
-    from delphi.services import backup
+    from delphi.services.operations import backup
 
     W.build(app)
     dump = tmp_path / "delphi.zip"
@@ -242,7 +243,7 @@ def test_backup_is_one_snapshot_even_while_others_write(app, tmp_path, monkeypat
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models import AuditEvent, Organisation
-    from delphi.services import backup
+    from delphi.services.operations import backup
 
     W.build(app)
     original = backup._write_table

@@ -14,14 +14,16 @@ from tests.security.test_access_sweep import client_for
 def _ids(app, w: W.World) -> dict[str, int]:
     from delphi.extensions import db
     from delphi.models import Item, Organisation, Round, User
-    from delphi.services import accounts, assessments, frameworks
+    from delphi.services.accounts import users
+    from delphi.services.assessments import lifecycle
+    from delphi.services.frameworks import versions
 
     with app.app_context():
         round_a2 = db.session.get(Round, w.round_a2)
         in_round = {ri.item_id for ri in round_a2.round_items}
-        draft = frameworks.find_version(w.framework_slug, w.draft_label)
-        lead_b = accounts.find_by_email(W.ASSESSOR_B)
-        secret = assessments.create(db.session.get(Organisation, w.org_b), frameworks.ensure_shipped(),
+        draft = versions.find_version(w.framework_slug, w.draft_label)
+        lead_b = users.find_by_email(W.ASSESSOR_B)
+        secret = lifecycle.create(db.session.get(Organisation, w.org_b), versions.ensure_shipped(),
                                     title="Secret B", reference_date=date(2024, 1, 1), team_user_ids=[lead_b.id],
                                     team_mode=False, by=lead_b)
         db.session.commit()
@@ -30,7 +32,7 @@ def _ids(app, w: W.World) -> dict[str, int]:
             "item_not_in_round": db.session.scalar(select(Item.id).where(Item.study_id == w.study_a,
                                                                          Item.id.not_in(in_round))),
             "draft_a": draft.id,
-            "draft_indicator": assessments.tree(draft).indicators[0].id,
+            "draft_indicator": lifecycle.tree(draft).indicators[0].id,
             "user_b": db.session.scalar(select(User.id).where(User.email == W.ASSESSOR_B)),
             "assessment_b": secret.id,
         }

@@ -98,21 +98,15 @@ HOSTILE = Framework(
 def test_an_imported_framework_file_with_script_is_escaped_wherever_its_texts_appear(app, captured_pdf_html):
     from delphi.extensions import db
     from delphi.models import OrganisationRole, PlatformRole
-    from delphi.services import (
-        accounts,
-        assessments,
-        framework_edits,
-        frameworks,
-        organisations,
-        panel,
-        rounds,
-        studies,
-    )
+    from delphi.services.accounts import organisations, users
+    from delphi.services.assessments import lifecycle
+    from delphi.services.frameworks import editing, versions
+    from delphi.services.studies import design, panel, rounds
 
     with app.app_context():
         for email in (W.ORGANISER_A, W.EXPERT_A, W.ASSESSOR_A):
-            accounts.create_user(email, email.split("@")[0], W.PASSWORD)
-        accounts.grant_role(accounts.find_by_email(W.ORGANISER_A), PlatformRole.ORGANISER)
+            users.create_user(email, email.split("@")[0], W.PASSWORD)
+        users.grant_role(users.find_by_email(W.ORGANISER_A), PlatformRole.ORGANISER)
         db.session.commit()
     organiser = client_for(app, W.ORGANISER_A, 1)
 
@@ -141,22 +135,22 @@ def test_an_imported_framework_file_with_script_is_escaped_wherever_its_texts_ap
     page = organiser.get(base)
     assert organiser.post(base + "/release", data={"csrf_token": csrf_from(page.data)}).status_code == 302
     with app.app_context():
-        released = frameworks.find_version("hostile", "draft-1")
-        draft = frameworks.new_draft(released, "draft-2", by=accounts.find_by_email(W.ORGANISER_A))
-        framework_edits.update_indicator(draft, "X.1.2", f"Reworded {IMG}", None, list("abcde"))
-        study = studies.create(f"Study {SCRIPT}", released, by=accounts.find_by_email(W.ORGANISER_A))
+        released = versions.find_version("hostile", "draft-1")
+        draft = versions.new_draft(released, "draft-2", by=users.find_by_email(W.ORGANISER_A))
+        editing.update_indicator(draft, "X.1.2", f"Reworded {IMG}", None, list("abcde"))
+        study = design.create(f"Study {SCRIPT}", released, by=users.find_by_email(W.ORGANISER_A))
         protocol = dict(study.protocol, rated_kinds=["indicator", "level_set"])
-        studies.set_protocol(study, protocol, by=accounts.find_by_email(W.ORGANISER_A))
+        design.set_protocol(study, protocol, by=users.find_by_email(W.ORGANISER_A))
         panel.consent(panel.add(study, W.EXPERT_A, "Erin", by=None), None)
         from datetime import timedelta
 
         from delphi.db import utcnow
 
-        rnd = rounds.open_round(study, utcnow() + timedelta(days=3), by=accounts.find_by_email(W.ORGANISER_A))
+        rnd = rounds.open_round(study, utcnow() + timedelta(days=3), by=users.find_by_email(W.ORGANISER_A))
         org = organisations.create("Org")
-        organisations.add_member(org, accounts.find_by_email(W.ASSESSOR_A), OrganisationRole.LEAD)
-        lead = accounts.find_by_email(W.ASSESSOR_A)
-        assessment = assessments.create(org, released, title="Baseline", reference_date=rnd.deadline.date(),
+        organisations.add_member(org, users.find_by_email(W.ASSESSOR_A), OrganisationRole.LEAD)
+        lead = users.find_by_email(W.ASSESSOR_A)
+        assessment = lifecycle.create(org, released, title="Baseline", reference_date=rnd.deadline.date(),
                                         team_user_ids=[lead.id], team_mode=False, by=lead)
         db.session.commit()
         ids = {"study": study.id, "round": rnd.id, "assessment": assessment.id}

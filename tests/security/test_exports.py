@@ -85,16 +85,16 @@ def test_every_study_and_assessment_spreadsheet_export_neutralises_formulas(app)
 
 def test_framework_exports_run_no_formula_and_give_back_the_same_texts(app):
     from delphi.extensions import db
-    from delphi.services import framework_edits, frameworks
+    from delphi.services.frameworks import editing, versions
 
     w = W.build(app)
     texts = [HYPERLINK, "+1+1", "-1+1", "@SUM(1,2)", "'=already quoted"]
     with app.app_context():
-        draft = frameworks.find_version(w.framework_slug, w.draft_label)
-        framework_edits.update_indicator(draft, w.indicator_code, HYPERLINK, "@guidance", texts)
-        framework_edits.retitle(draft, w.domain_code, "=2+2 domain")
+        draft = versions.find_version(w.framework_slug, w.draft_label)
+        editing.update_indicator(draft, w.indicator_code, HYPERLINK, "@guidance", texts)
+        editing.retitle(draft, w.domain_code, "=2+2 domain")
         db.session.commit()
-        document = frameworks.to_document(draft)
+        document = versions.to_document(draft)
     organiser = client_for(app, W.ORGANISER_A, 1)
     url = f"/organiser/frameworks/{w.framework_slug}/versions/{w.draft_label}/export"
 

@@ -20,12 +20,14 @@ IMPORT = "/organiser/frameworks/import"
 def organiser(app):
     from delphi.extensions import db
     from delphi.models import PlatformRole, User
-    from delphi.services import accounts, frameworks, studies
+    from delphi.services.accounts import users
+    from delphi.services.frameworks import versions
+    from delphi.services.studies import design
 
     with app.app_context():
-        user = accounts.create_user(W.ORGANISER_A, "Olga", W.PASSWORD)
-        accounts.grant_role(user, PlatformRole.ORGANISER)
-        study = studies.create("Uploads", frameworks.ensure_shipped(), by=db.session.get(User, user.id))
+        user = users.create_user(W.ORGANISER_A, "Olga", W.PASSWORD)
+        users.grant_role(user, PlatformRole.ORGANISER)
+        study = design.create("Uploads", versions.ensure_shipped(), by=db.session.get(User, user.id))
         db.session.commit()
         client = client_for(app, W.ORGANISER_A, 1)
         client.study_id = study.id

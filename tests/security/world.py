@@ -54,29 +54,19 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models import Decision, OrganisationRole, PlatformRole
-    from delphi.services import (
-        accounts,
-        assessment_actions,
-        assessment_answers,
-        assessments,
-        decisions,
-        framework_edits,
-        frameworks,
-        organisations,
-        panel,
-        ratings,
-        release,
-        rounds,
-        studies,
-    )
-    from delphi.services.assessment_answers import SOLO_FIELDS, AnswerInput
+    from delphi.services.accounts import organisations, users
+    from delphi.services.assessments import actions, answers, lifecycle
+    from delphi.services.frameworks import editing, versions
+    from delphi.services.release import publication
+    from delphi.services.studies import decisions, design, panel, ratings, rounds
+    from delphi.services.assessments.answers import SOLO_FIELDS, AnswerInput
 
     names = names or {}
 
     def user(email: str, *roles: PlatformRole):
-        u = accounts.create_user(email, names.get(email, email.split("@")[0].title()), PASSWORD)
+        u = users.create_user(email, names.get(email, email.split("@")[0].title()), PASSWORD)
         for role in roles:
-            accounts.grant_role(u, role)
+            users.grant_role(u, role)
         return u
 
     with app.app_context():
@@ -84,13 +74,13 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
         org_a, org_b = user(ORGANISER_A, PlatformRole.ORGANISER), user(ORGANISER_B, PlatformRole.ORGANISER)
         for email in (EXPERT_A, EXPERT_A2, EXPERT_B, ASSESSOR_A, ASSESSOR_B):
             user(email)
-        shipped = frameworks.ensure_shipped()
+        shipped = versions.ensure_shipped()
 
         def study(title, organiser, experts):
-            st = studies.create(title, shipped, by=organiser)
+            st = design.create(title, shipped, by=organiser)
             protocol = dict(st.protocol)
             protocol["rated_kinds"] = ["indicator"]
-            studies.set_protocol(st, protocol, by=organiser)
+            design.set_protocol(st, protocol, by=organiser)
             for i, email in enumerate(experts):
                 p = panel.add(st, email, names.get(email, email), by=organiser,
                               stakeholder_group=groups[i % 2])
@@ -112,7 +102,7 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
         rnd_b = closed_round(st_b, org_b, [3])
         for ri in rnd_b.round_items:
             decisions.decide(rnd_b, ri.item, Decision.ACCEPT, by=org_b)
-        released_b = release.publish(st_b, "2031", "", by=org_b)
+        released_b = publication.publish(st_b, "2031", "", by=org_b)
 
         # Study A: round 1 closed with results and decisions, round 2 open.
         st_a = study(title_a, org_a, [EXPERT_A, EXPERT_A2])
@@ -123,34 +113,34 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
         first = rnd_a2.round_items[0]
 
         # Organiser A's own draft with a glossary term, for the framework editor routes.
-        draft = frameworks.new_draft(shipped, "draft-a", by=org_a)
-        framework_edits.add_glossary_term(draft, "Genome", "All of an organism's DNA.")
-        tree = frameworks.to_document(draft)
+        draft = versions.new_draft(shipped, "draft-a", by=org_a)
+        editing.add_glossary_term(draft, "Genome", "All of an organism's DNA.")
+        tree = versions.to_document(draft)
         domain = tree.domains[0]
         subdomain = domain.subdomains[0]
-        term_id = frameworks.load_tree(draft).glossary[0].id
+        term_id = versions.load_tree(draft).glossary[0].id
 
         # Organisations: A with a lead assessor, an assessment on the shipped release and an action; B likewise
         # without an assessment.
         orga = organisations.create(names.get("Organisation A", "Organisation A"))
         orgb = organisations.create("Organisation B")
-        organisations.add_member(orga, accounts.find_by_email(ASSESSOR_A), OrganisationRole.LEAD)
-        organisations.add_member(orgb, accounts.find_by_email(ASSESSOR_B), OrganisationRole.LEAD)
-        lead = accounts.find_by_email(ASSESSOR_A)
-        assessment = assessments.create(orga, shipped, title=names.get("Baseline A", "Baseline A"),
+        organisations.add_member(orga, users.find_by_email(ASSESSOR_A), OrganisationRole.LEAD)
+        organisations.add_member(orgb, users.find_by_email(ASSESSOR_B), OrganisationRole.LEAD)
+        lead = users.find_by_email(ASSESSOR_A)
+        assessment = lifecycle.create(orga, shipped, title=names.get("Baseline A", "Baseline A"),
                                         scope=names.get("scope", ""), reference_date=date(2024, 6, 30),
                                         team_user_ids=[lead.id], team_mode=False, by=lead)
-        atree = assessments.tree(shipped)
+        atree = lifecycle.tree(shipped)
         for n, ind in enumerate(atree.indicators):
             cur = 1 + n % 5
-            assessment_answers.save(assessment, ind, AnswerInput(current_level=cur, target_level=min(5, cur + 1),
+            answers.save(assessment, ind, AnswerInput(current_level=cur, target_level=min(5, cur + 1),
                                                                  evidence=evidence),
                                     fields=SOLO_FIELDS, by=lead)
-        action = assessment_actions.add(assessment, atree, indicator_id=atree.indicators[0].id,
+        action = actions.add(assessment, atree, indicator_id=atree.indicators[0].id,
                                         description=names.get("action", "Write the national plan"),
                                         owner=names.get("owner", "Ministry"), by=lead)
         if finalise_assessment:
-            assessments.finalise(assessment, by=lead)
+            lifecycle.finalise(assessment, by=lead)
         db.session.commit()
         return World(
             study_a=st_a.id, study_b=st_b.id, round_a1=rnd_a1.id, round_a2=rnd_a2.id, item_a=first.item_id,

@@ -17,11 +17,11 @@ def assessment(app, ctx):
     """An in-progress MLM assessment of Portugal, and its lead."""
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     add_member(app, "Portugal", "lead@pt.example", "lead")
     aid = start(app, "Portugal", "lead@pt.example", reference_date=date(2025, 1, 1))
-    return db.session.get(Assessment, aid), accounts.find_by_email("lead@pt.example")
+    return db.session.get(Assessment, aid), users.find_by_email("lead@pt.example")
 
 
 def _fresh() -> None:
@@ -39,10 +39,10 @@ def _answer_values(a, indicator_id, **values):
 def test_database_refuses_a_second_answer_for_the_same_indicator(assessment):
     from delphi.extensions import db
     from delphi.models.assessment import AssessmentAnswer
-    from delphi.services import assessments
+    from delphi.services.assessments import lifecycle
 
     a, _ = assessment
-    ind = assessments.tree(a.version).indicators[0]
+    ind = lifecycle.tree(a.version).indicators[0]
     from delphi.db import utcnow
 
     db.session.execute(insert(AssessmentAnswer).values(**_answer_values(a, ind.id, updated_at=utcnow())))
@@ -60,10 +60,10 @@ def test_database_check_constraints_refuse_impossible_answers(assessment, values
     from delphi.db import utcnow
     from delphi.extensions import db
     from delphi.models.assessment import AssessmentAnswer
-    from delphi.services import assessments
+    from delphi.services.assessments import lifecycle
 
     a, _ = assessment
-    ind = assessments.tree(a.version).indicators[0]
+    ind = lifecycle.tree(a.version).indicators[0]
     with pytest.raises(IntegrityError):
         db.session.execute(insert(AssessmentAnswer).values(**_answer_values(a, ind.id, updated_at=utcnow(),
                                                                             **values)))
@@ -79,15 +79,15 @@ def test_database_freezes_a_finalised_assessment_but_keeps_its_action_plan_live(
         AssessmentAnswer,
         AssessmentTeamMember,
     )
-    from delphi.services import assessment_actions, assessments
+    from delphi.services.assessments import actions, lifecycle
 
     a, lead = assessment
     fill(app, a.id, "lead@pt.example")
     _fresh()
     a = db.session.get(Assessment, a.id)
-    tree = assessments.tree(a.version)
-    action = assessment_actions.add(a, tree, indicator_id=tree.indicators[0].id, description="Plan", by=lead)
-    assessments.finalise(a, by=lead)
+    tree = lifecycle.tree(a.version)
+    action = actions.add(a, tree, indicator_id=tree.indicators[0].id, description="Plan", by=lead)
+    lifecycle.finalise(a, by=lead)
     db.session.commit()
     for statement in (
             update(AssessmentAnswer).where(AssessmentAnswer.assessment_id == a.id).values(current_level=5),
@@ -103,24 +103,25 @@ def test_database_freezes_a_finalised_assessment_but_keeps_its_action_plan_live(
     db.session.commit()
     assert db.session.get(AssessmentAction, action.id).status == ActionStatus.DONE
     with pytest.raises(Exception, match="read-only"):
-        assessments.finalise(db.session.get(Assessment, a.id), by=lead)
+        lifecycle.finalise(db.session.get(Assessment, a.id), by=lead)
 
 
 def test_domain_summaries_are_computed_as_their_methods_say(app, assessment):
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import assessment_answers, assessment_results, assessments
+    from delphi.services.assessments import answers, lifecycle
+    from delphi.services.assessments import results as assessment_results
 
     a, _ = assessment
     # Domain III has 11 indicators: levels 1,2,3,4,5,1,2,3,4,5 and one not applicable.
     levels = [1, 2, 3, 4, 5, 1, 2, 3, 4, 5, None]
-    tree = assessments.tree(a.version)
+    tree = lifecycle.tree(a.version)
     codes = [i.code for i in tree.domains[2].indicators]
     fill(app, a.id, "lead@pt.example", level=lambda n, code: levels[codes.index(code)] if code in codes else 3,
          target=lambda n, cur: min(5, cur + 2))
     _fresh()
     a = db.session.get(Assessment, a.id)
-    results = assessment_results.compute(tree, assessment_answers.answers(a))
+    results = assessment_results.compute(tree, answers.answers(a))
     d3 = results.domains[2].summary
     assert (d3.indicators, d3.rated, d3.not_applicable, d3.answered) == (11, 10, 1, 11)
     assert d3.median == 3.0  # 1 1 2 2 3 3 4 4 5 5 -> (3 + 3) / 2
@@ -138,7 +139,7 @@ def test_domain_summaries_are_computed_as_their_methods_say(app, assessment):
 
 
 def test_radar_puts_level_five_on_the_rim_and_falls_back_to_bars_below_three_axes():
-    from delphi.services import assessment_charts as charts
+    from delphi.services.assessments import charts
 
     radar = charts.radar(["A", "B", "C", "D"], ["a", "b", "c", "d"], [("current", "Current", [5, None, 1, 3])])
     assert radar.kind == "radar" and len(radar.axes) == 4 and len(radar.rings) == 5
@@ -157,7 +158,8 @@ def test_progress_across_framework_versions_matches_codes_and_marks_rewording(ap
 
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import assessment_progress, frameworks
+    from delphi.services.assessments import progress
+    from delphi.services.frameworks import versions
 
     a, _ = assessment
     fill(app, a.id, "lead@pt.example", level=lambda n, code: 2, finalise=True)
@@ -174,13 +176,13 @@ def test_progress_across_framework_versions_matches_codes_and_marks_rewording(ap
         doc.domains[1],
         replace(d3, subdomains=(replace(s31, indicators=(*s31.indicators[:-1], added)), *d3.subdomains[1:])),
         *doc.domains[3:]))
-    frameworks.import_document(doc2, slug="1plusmg-mlm", label="2025", release=True)
+    versions.import_document(doc2, slug="1plusmg-mlm", label="2025", release=True)
     db.session.commit()
     second = start(app, "Portugal", "lead@pt.example", title="Second", reference_date=date(2026, 1, 1),
                    version_ref="1plusmg-mlm:2025")
     fill(app, second, "lead@pt.example", level=lambda n, code: 3, finalise=True)
     _fresh()
-    report = assessment_progress.compare([db.session.get(Assessment, second), db.session.get(Assessment, a.id)])
+    report = progress.compare([db.session.get(Assessment, second), db.session.get(Assessment, a.id)])
     assert [c.label for c in report.columns] == ["2025-01-01", "2026-01-01"]  # oldest first
     rows = {r.code: r for r in report.rows}
     assert rows["I.1.1"].reworded_in == ("1plusmg-mlm:2025",) and rows["I.1.1"].change is None
@@ -193,7 +195,7 @@ def test_progress_across_framework_versions_matches_codes_and_marks_rewording(ap
 
 
 def test_glossary_annotation_escapes_text_and_matches_whole_words_only():
-    from delphi.services.assessment_glossary import Glossary
+    from delphi.services.assessments.glossary import Glossary
 
     g = Glossary([("Norms", "Legislation, policies & codes"), ("Centrally", "In a national <node>")])
     html = str(g.annotate("Norms are set centrally; abnormsal <b>text</b> stays."))
@@ -208,31 +210,32 @@ def test_glossary_annotation_escapes_text_and_matches_whole_words_only():
 def test_completion_counts_levels_and_not_applicable(app, assessment):
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import assessments
+    from delphi.services.assessments import lifecycle
 
     a, _ = assessment
     fill(app, a.id, "lead@pt.example", level=lambda n, code: None if n == 1 else 3, only=5)
     _fresh()
     a = db.session.get(Assessment, a.id)
-    done = assessments.completion(a, assessments.tree(a.version))
+    done = lifecycle.completion(a, lifecycle.tree(a.version))
     assert (done.answered, done.total, done.per_domain[1], done.per_domain[2]) == (5, 49, (3, 3), (2, 5))
-    assert [i.code for i in assessments.unanswered(a, assessments.tree(a.version))][:2] == ["II.3.1", "II.3.2"]
+    assert [i.code for i in lifecycle.unanswered(a, lifecycle.tree(a.version))][:2] == ["II.3.1", "II.3.2"]
 
 
 def test_demo_seed_creates_one_finished_assessment_and_is_idempotent(app, ctx):
     from delphi.extensions import db
     from delphi.models import Organisation, OrganisationRole
     from delphi.models.assessment import Assessment, AssessmentAction, AssessmentAnswer, AssessmentStatus
-    from delphi.services import accounts, assessment_demo, organisations
+    from delphi.services.accounts import organisations, users
+    from delphi.services.assessments import demo
 
     org = organisations.create("Demoland")
-    lead = accounts.create_user("lead@demo.example", "Lea Lead", None)
-    assessor = accounts.create_user("arno@demo.example", "Arno Assessor", None)
+    lead = users.create_user("lead@demo.example", "Lea Lead", None)
+    assessor = users.create_user("arno@demo.example", "Arno Assessor", None)
     organisations.add_member(org, lead, OrganisationRole.LEAD)
     organisations.add_member(org, assessor, OrganisationRole.ASSESSOR)
-    assessment_demo.seed(org, lead, assessor)
+    demo.seed(org, lead, assessor)
     db.session.commit()
-    assessment_demo.seed(db.session.get(Organisation, org.id), lead, assessor)
+    demo.seed(db.session.get(Organisation, org.id), lead, assessor)
     db.session.commit()
     a = db.session.scalar(select(Assessment))
     assert db.session.scalar(select(func.count(Assessment.id))) == 1

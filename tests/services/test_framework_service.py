@@ -11,9 +11,9 @@ import framework as fwlib
 @pytest.fixture
 def shipped(ctx):
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
-    version = frameworks.ensure_shipped()
+    version = versions.ensure_shipped()
     db.session.commit()
     return version
 
@@ -21,17 +21,17 @@ def shipped(ctx):
 @pytest.fixture
 def draft(shipped):
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
-    version = frameworks.new_draft(shipped, "draft-2", by=None)
+    version = versions.new_draft(shipped, "draft-2", by=None)
     db.session.commit()
     return version
 
 
 def _doc(version):
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
-    return frameworks.to_document(version)
+    return versions.to_document(version)
 
 
 def _changes(old, new) -> set[tuple[str, str, str, str | None]]:
@@ -41,14 +41,14 @@ def _changes(old, new) -> set[tuple[str, str, str, str | None]]:
 # --- Round trip ------------------------------------------------------------------------------------------------
 
 def test_shipped_mlm_round_trips_through_the_database_in_every_format(shipped):
-    from delphi.services import framework_io
+    from delphi.services.frameworks import files
 
     original = fwlib.load_shipped("1plusmg-mlm")
     counts = original.counts()
     assert (counts.domains, counts.subdomains, counts.indicators, counts.levels) == (8, 33, 49, 245)
     assert _doc(shipped) == original
     for fmt in fwlib.FORMATS:
-        out = framework_io.export(shipped, fmt)
+        out = files.export(shipped, fmt)
         assert out.filename == f"1plusmg-mlm-2022.{fmt}"
         back = fwlib.load(out.data, fmt, filename=out.filename)
         if fmt == "csv":  # the CSV table holds the indicator tree only (docs/FRAMEWORK_FORMATS.md)
@@ -56,38 +56,38 @@ def test_shipped_mlm_round_trips_through_the_database_in_every_format(shipped):
         else:
             assert back == original, fmt
         assert back.counts() == counts
-    assert framework_io.export(shipped, "json").data == fwlib.data_path("1plusmg-mlm").read_bytes()
+    assert files.export(shipped, "json").data == fwlib.data_path("1plusmg-mlm").read_bytes()
 
 
 def test_import_file_is_idempotent_for_a_label_and_refuses_other_content_under_it(ctx):
     from delphi.extensions import db
-    from delphi.services import framework_io
+    from delphi.services.frameworks import files
 
     data = fwlib.dump(fwlib.load_shipped("1plusmg-mlm"), "yaml")
-    first = framework_io.import_file(data, "mlm.yaml", by=None, slug="mlm", label="v1")
+    first = files.import_file(data, "mlm.yaml", by=None, slug="mlm", label="v1")
     db.session.commit()
-    again = framework_io.import_file(data, "mlm.yaml", by=None, slug="mlm", label="v1")
+    again = files.import_file(data, "mlm.yaml", by=None, slug="mlm", label="v1")
     assert first.created and not again.created and again.version.id == first.version.id
     other = data.replace(b"Ad hoc", b"Improvised")
-    with pytest.raises(framework_io.InvalidInput, match="already has a version labelled 'v1'"):
-        framework_io.import_file(other, "mlm.yaml", by=None, slug="mlm", label="v1")
-    unlabelled = framework_io.import_file(other, "mlm.yaml", by=None, slug="mlm")
+    with pytest.raises(files.InvalidInput, match="already has a version labelled 'v1'"):
+        files.import_file(other, "mlm.yaml", by=None, slug="mlm", label="v1")
+    unlabelled = files.import_file(other, "mlm.yaml", by=None, slug="mlm")
     assert unlabelled.version.label == "draft-2" and unlabelled.version.is_draft
 
 
 def test_import_file_refuses_a_malformed_file_with_the_loaders_message(ctx):
-    from delphi.services import framework_io
+    from delphi.services.frameworks import files
 
-    with pytest.raises(framework_io.FileRefused) as refused:
-        framework_io.import_file(b'{"name": "X", "domains": 3}', "broken.json", by=None)
+    with pytest.raises(files.FileRefused) as refused:
+        files.import_file(b'{"name": "X", "domains": 3}', "broken.json", by=None)
     assert refused.value.message.startswith("broken.json")
 
 
 # --- Immutability ----------------------------------------------------------------------------------------------
 
 def test_every_edit_of_a_released_version_raises_version_immutable_and_changes_nothing(shipped):
-    from delphi.services import framework_edits as edits
-    from delphi.services.frameworks import VersionImmutable
+    from delphi.services.frameworks import editing as edits
+    from delphi.services.frameworks.versions import VersionImmutable
 
     before = fwlib.checksum(_doc(shipped))
     levels = ["a", "b", "c", "d", "e"]
@@ -143,7 +143,7 @@ def test_a_draft_can_be_changed_with_raw_sql_the_triggers_guard_only_released_ve
 
 def test_editor_operations_show_up_in_the_diff_exactly(shipped, draft):
     from delphi.extensions import db
-    from delphi.services import framework_edits as edits
+    from delphi.services.frameworks import editing as edits
 
     levels = ["One.", "Two.", "Three.", "Four.", "Five."]
     results = [
@@ -179,7 +179,7 @@ def test_editor_operations_show_up_in_the_diff_exactly(shipped, draft):
 
 def test_reorder_swaps_neighbours_and_refuses_past_the_ends(shipped, draft):
     from delphi.errors import InvalidInput
-    from delphi.services import framework_edits as edits
+    from delphi.services.frameworks import editing as edits
 
     assert edits.reorder(draft, "II", "up") == ({"code": "II", "position": 2}, {"code": "II", "position": 1})
     assert [d.code for d in _doc(draft).domains][:3] == ["II", "I", "III"]
@@ -191,7 +191,7 @@ def test_reorder_swaps_neighbours_and_refuses_past_the_ends(shipped, draft):
 
 
 def test_generic_levels_and_glossary_edits_and_their_audit_values(draft):
-    from delphi.services import framework_edits as edits
+    from delphi.services.frameworks import editing as edits
 
     old = list(draft.generic_levels)
     new = ["Ad hoc", "Local", "Documented", "National", "International"]
@@ -227,17 +227,17 @@ def test_generic_levels_and_glossary_edits_and_their_audit_values(draft):
 ])
 def test_bad_editor_input_is_refused_with_a_message_and_changes_nothing(draft, edit, message):
     from delphi.errors import InvalidInput
-    from delphi.services import framework_edits
+    from delphi.services.frameworks import editing
 
     before = fwlib.checksum(_doc(draft))
     with pytest.raises(InvalidInput, match=message):
-        edit(framework_edits, draft)
+        edit(editing, draft)
     assert fwlib.checksum(_doc(draft)) == before
 
 
 def test_glossary_terms_are_unique_ignoring_case(draft):
     from delphi.errors import InvalidInput
-    from delphi.services import framework_edits as edits
+    from delphi.services.frameworks import editing as edits
 
     edits.add_glossary_term(draft, "NGS", "Next-generation sequencing.")
     with pytest.raises(InvalidInput, match="already defines 'NGS'"):

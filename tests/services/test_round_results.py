@@ -9,7 +9,7 @@ from datetime import timedelta
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import Decision, Rating, Round
-from delphi.services import decisions, exports, ratings, rounds
+from delphi.services.studies import decisions, exports, ratings, rounds
 from delphi.stats.cli import main as analyse_main
 from tests.study_helpers import make_study, open_first_round, organiser
 

@@ -1,7 +1,8 @@
 """A study through two rounds at the service level, checked against hand-computed outcomes."""
 from delphi.extensions import db
 from delphi.models import Decision, ItemState, RoundStatus
-from delphi.services import decisions, frameworks, ratings, results, rounds
+from delphi.services.frameworks import versions
+from delphi.services.studies import decisions, ratings, results, rounds
 from tests.study_helpers import make_study, open_first_round, organiser, rate_all
 
 
@@ -73,7 +74,7 @@ def test_second_round_carries_revised_wording_and_feedback(ctx):
     assert fb["own"] == {"agreement": 1} and fb["comments"] == []
     fb_other = results.feedback(rnd, study.panelists[1], [target.item_id])[target.item_id]
     assert fb_other["comments"] == ["Say 'national'"]
-    doc = frameworks.to_document(study.framework_version)
+    doc = versions.to_document(study.framework_version)
     assert doc.counts().indicators == 48  # one dropped from the draft
     dropped = [i for i in study.items if i.state == ItemState.DROPPED]
     assert len(dropped) == 1

@@ -35,16 +35,16 @@ def _org(app, name: str, slug: str, *, opt_in: bool, levels, finalise: bool = Tr
 
 
 def _capture_pdf_html(monkeypatch) -> list[str]:
-    from delphi.services import assessment_exports
+    from delphi.services.assessments import exports
 
     seen: list[str] = []
-    original = assessment_exports.to_pdf
+    original = exports.to_pdf
 
     def spy(html, stylesheets):
         seen.append(html)
         return original(html, stylesheets)
 
-    monkeypatch.setattr(assessment_exports, "to_pdf", spy)
+    monkeypatch.setattr(exports, "to_pdf", spy)
     return seen
 
 

@@ -16,13 +16,13 @@ def add_member(app, org_name: str, email: str, role: str = "assessor", name: str
 
     from delphi.extensions import db
     from delphi.models import Organisation, OrganisationRole
-    from delphi.services import accounts, organisations
+    from delphi.services.accounts import organisations, users
 
     with app.app_context():
         org = db.session.scalar(select(Organisation).where(Organisation.name == org_name))
         if org is None:
             org = organisations.create(org_name)
-        user = accounts.find_by_email(email) or accounts.create_user(email, name or email.split("@")[0].title(),
+        user = users.find_by_email(email) or users.create_user(email, name or email.split("@")[0].title(),
                                                                      PASSWORD)
         organisations.add_member(org, user, OrganisationRole(role))
         db.session.commit()
@@ -47,14 +47,16 @@ def start(app, org_name: str, lead_email: str, *, title: str = "Baseline", refer
 
     from delphi.extensions import db
     from delphi.models import Organisation
-    from delphi.services import accounts, assessments, frameworks
+    from delphi.services.accounts import users
+    from delphi.services.assessments import lifecycle
+    from delphi.services.frameworks import versions
 
     with app.app_context():
         org = db.session.scalar(select(Organisation).where(Organisation.name == org_name))
-        version = frameworks.get_version(version_ref) if version_ref else frameworks.ensure_shipped()
-        lead = accounts.find_by_email(lead_email)
-        team_ids = [lead.id] + [accounts.find_by_email(e).id for e in team]
-        a = assessments.create(org, version, title=title, reference_date=reference_date, team_user_ids=team_ids,
+        version = versions.get_version(version_ref) if version_ref else versions.ensure_shipped()
+        lead = users.find_by_email(lead_email)
+        team_ids = [lead.id] + [users.find_by_email(e).id for e in team]
+        a = lifecycle.create(org, version, title=title, reference_date=reference_date, team_user_ids=team_ids,
                                team_mode=team_mode, by=lead)
         if opt_in is not None:
             org.benchmark_opt_in = opt_in
@@ -72,13 +74,14 @@ def fill(app, assessment_id: int, by_email: str, level: Levels = lambda n, code:
     target(n, current)."""
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import accounts, assessment_answers, assessments
-    from delphi.services.assessment_answers import CONSENSUS_FIELDS, SOLO_FIELDS, AnswerInput
+    from delphi.services.accounts import users
+    from delphi.services.assessments import answers, lifecycle
+    from delphi.services.assessments.answers import CONSENSUS_FIELDS, SOLO_FIELDS, AnswerInput
 
     with app.app_context():
         a = db.session.get(Assessment, assessment_id)
-        by = accounts.find_by_email(by_email)
-        tree = assessments.tree(a.version)
+        by = users.find_by_email(by_email)
+        tree = lifecycle.tree(a.version)
         fields = CONSENSUS_FIELDS if a.team_mode else SOLO_FIELDS
         for n, ind in enumerate(tree.indicators):
             if only is not None and n >= only:
@@ -88,32 +91,33 @@ def fill(app, assessment_id: int, by_email: str, level: Levels = lambda n, code:
             cur = level(n, ind.code)
             given = AnswerInput(current_level=cur, target_level=target(n, cur) if target and cur else None,
                                 not_applicable=cur is None, na_reason="Not relevant here" if cur is None else "")
-            assessment_answers.save(a, ind, given, fields=fields, by=by)
+            answers.save(a, ind, given, fields=fields, by=by)
         if finalise:
-            assessments.finalise(a, by=by)
+            lifecycle.finalise(a, by=by)
         db.session.commit()
 
 
 def indicator_ids(app, assessment_id: int) -> list[int]:
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import assessments
+    from delphi.services.assessments import lifecycle
 
     with app.app_context():
         a = db.session.get(Assessment, assessment_id)
-        return [i.id for i in assessments.tree(a.version).indicators]
+        return [i.id for i in lifecycle.tree(a.version).indicators]
 
 
 def add_action(app, assessment_id: int, by_email: str, description: str = "Write the national plan") -> int:
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import accounts, assessment_actions, assessments
+    from delphi.services.accounts import users
+    from delphi.services.assessments import actions, lifecycle
 
     with app.app_context():
         a = db.session.get(Assessment, assessment_id)
-        tree = assessments.tree(a.version)
-        action = assessment_actions.add(a, tree, indicator_id=tree.indicators[0].id, description=description,
-                                        owner="Ministry", by=accounts.find_by_email(by_email))
+        tree = lifecycle.tree(a.version)
+        action = actions.add(a, tree, indicator_id=tree.indicators[0].id, description=description,
+                                        owner="Ministry", by=users.find_by_email(by_email))
         db.session.commit()
         return action.id
 

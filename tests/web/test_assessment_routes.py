@@ -279,18 +279,19 @@ def test_exports_carry_the_results_and_neutralise_spreadsheet_formulas(app, clie
 
     from delphi.extensions import db
     from delphi.models.assessment import Assessment
-    from delphi.services import accounts, assessment_answers, assessments
-    from delphi.services.assessment_answers import SOLO_FIELDS, AnswerInput
+    from delphi.services.accounts import users
+    from delphi.services.assessments import answers, lifecycle
+    from delphi.services.assessments.answers import SOLO_FIELDS, AnswerInput
 
     add_member(app, "Portugal", "lead@pt.example", "lead")
     aid = start(app, "Portugal", "lead@pt.example", title="=cmd|' /C calc'!A0")
     fill(app, aid, "lead@pt.example")
     with app.app_context():
         a = db.session.get(Assessment, aid)
-        ind = assessments.tree(a.version).indicators[0]
-        assessment_answers.save(a, ind, AnswerInput(current_level=1, target_level=3,
+        ind = lifecycle.tree(a.version).indicators[0]
+        answers.save(a, ind, AnswerInput(current_level=1, target_level=3,
                                                     evidence='=HYPERLINK("http://evil.example","click")'),
-                                fields=SOLO_FIELDS, by=accounts.find_by_email("lead@pt.example"))
+                                fields=SOLO_FIELDS, by=users.find_by_email("lead@pt.example"))
         db.session.commit()
     add_action(app, aid, "lead@pt.example", description="+SUM(1,2)")
     login_as("lead@pt.example")
@@ -402,7 +403,7 @@ def test_glossary_terms_are_explained_where_they_occur_and_absent_glossary_shows
     import framework as fwlib
 
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
     add_member(app, "Portugal", "lead@pt.example", "lead")
     with app.app_context():
@@ -410,7 +411,7 @@ def test_glossary_terms_are_explained_where_they_occur_and_absent_glossary_shows
         doc = replace(doc, glossary=(fwlib.GlossaryTerm(term="Centrally", definition="Based within a national or "
                                                         "regional <node>."),
                                      fwlib.GlossaryTerm(term="governance", definition="How decisions are made.")))
-        frameworks.import_document(doc, slug="mlm-glossary", label="g1", release=True)
+        versions.import_document(doc, slug="mlm-glossary", label="g1", release=True)
         db.session.commit()
     with_terms = start(app, "Portugal", "lead@pt.example", version_ref="mlm-glossary:g1")
     plain = start(app, "Portugal", "lead@pt.example", title="Plain")

@@ -56,16 +56,16 @@ def test_wrong_password_and_unknown_email_get_the_same_message(client, make_user
 
 def test_unknown_email_costs_a_password_hash_check_too(app, make_user, monkeypatch):
     """No timing oracle: the same hash verification runs whether or not the account exists."""
-    import delphi.services.accounts as accounts
+    from delphi.services.accounts import users
 
     make_user("ann@example.org")
     calls = []
-    real = accounts.check_password_hash
-    monkeypatch.setattr(accounts, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
+    real = users.check_password_hash
+    monkeypatch.setattr(users, "check_password_hash", lambda h, p: calls.append(h) or real(h, p))
     with app.app_context():
-        assert accounts.authenticate("nobody@example.org", "whatever-password") is None
-        assert accounts.authenticate("ann@example.org", "whatever-password") is None
-        assert accounts.authenticate("ann@example.org", PASSWORD) is not None
+        assert users.authenticate("nobody@example.org", "whatever-password") is None
+        assert users.authenticate("ann@example.org", "whatever-password") is None
+        assert users.authenticate("ann@example.org", PASSWORD) is not None
     assert len(calls) == 3
     assert all(h.startswith("scrypt:") for h in calls)
 
@@ -121,11 +121,11 @@ def test_next_parameter_with_a_local_path_is_followed(client, make_user):
 
 def _invite(app, email="eve@example.org", name="Eve Expert"):
     from delphi.extensions import db
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     with app.app_context():
-        user = accounts.create_user(email, name)
-        link = accounts.send_invitation(user, None, "to a study", next_path="/expert/")
+        user = users.create_user(email, name)
+        link = users.send_invitation(user, None, "to a study", next_path="/expert/")
         db.session.commit()
     return link.split("http://127.0.0.1:5000", 1)[1]
 
@@ -211,13 +211,13 @@ def test_reset_with_a_too_short_password_is_refused_and_the_link_still_works(app
 def test_changing_the_password_ends_other_sessions(app, make_user, login_as, client):
     from delphi.extensions import db
     from delphi.models import User
-    from delphi.services import accounts
+    from delphi.services.accounts import users
 
     uid = make_user("ann@example.org", roles=("organiser",))
     login_as("ann@example.org")
     assert client.get("/organiser/").status_code == 200
     with app.app_context():
-        accounts.set_password(db.session.get(User, uid), "another-long-secret")
+        users.set_password(db.session.get(User, uid), "another-long-secret")
         db.session.commit()
     assert client.get("/organiser/").status_code == 302
 

@@ -20,7 +20,7 @@ def test_anonymous_page_visit_still_redirects_to_login_with_next(client):
 
 def test_a_constraint_race_becomes_a_409_with_a_clear_message(app, client, login_as, monkeypatch):
     from delphi.extensions import db
-    from delphi.services import panel
+    from delphi.services.studies import panel
     from tests.study_helpers import make_study
 
     with app.app_context():

@@ -15,7 +15,7 @@ MLM = "/api/v1/frameworks/1plusmg-mlm/versions/2022"
 def versions(app):
     """The shipped MLM (released), a draft of it, a retired version, and a framework that only has a draft."""
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions as frameworks
 
     with app.app_context():
         shipped = frameworks.ensure_shipped()

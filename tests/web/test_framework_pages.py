@@ -18,10 +18,10 @@ MLM = "/organiser/frameworks/1plusmg-mlm/versions/2022"
 @pytest.fixture
 def shipped(app):
     from delphi.extensions import db
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
     with app.app_context():
-        frameworks.ensure_shipped()
+        versions.ensure_shipped()
         db.session.commit()
 
 
@@ -41,10 +41,10 @@ def _version_count(app) -> int:
 
 
 def _document(app, ref: str) -> fwlib.Framework:
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
 
     with app.app_context():
-        return frameworks.to_document(frameworks.get_version(ref))
+        return versions.to_document(versions.get_version(ref))
 
 
 def _post(client, page_path: str, action: str, data: dict, **kwargs):

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from delphi.extensions import db
 from delphi.models import Comment, Participation, Rating, Round
-from delphi.services import accounts, rounds, studies
+from delphi.services.accounts import users
+from delphi.services.studies import design, rounds
 from tests.conftest import csrf_from
 from tests.study_helpers import make_study, open_first_round, organiser
 
@@ -25,7 +26,7 @@ def _round(app, questions=None, n_experts=2) -> tuple[int, list[int]]:
         if questions:
             protocol = dict(study.protocol)
             protocol["questions"] = questions
-            studies.set_protocol(study, protocol, by=organiser())
+            design.set_protocol(study, protocol, by=organiser())
         rnd = open_first_round(study)
         db.session.commit()
         return rnd.id, [ri.item_id for ri in rnd.round_items]
@@ -118,7 +119,7 @@ def test_a_session_ended_by_a_password_change_gets_401_and_stores_nothing(app, c
     round_id, items = _round(app)
     headers = _expert_page(app, client, login_as, round_id)
     with app.app_context():
-        accounts.set_password(accounts.find_by_email("expert1@example.org"), "a-new-long-password")
+        users.set_password(users.find_by_email("expert1@example.org"), "a-new-long-password")
         db.session.commit()
     r = client.post(f"/expert/rounds/{round_id}/autosave", json={"item": items[0], "question": "agreement",
                                                                    "value": 1}, headers=headers)
@@ -130,7 +131,7 @@ def test_a_deactivated_account_loses_its_sessions(app, client, login_as):
     round_id, items = _round(app)
     headers = _expert_page(app, client, login_as, round_id)
     with app.app_context():
-        accounts.find_by_email("expert1@example.org").active = False
+        users.find_by_email("expert1@example.org").active = False
         db.session.commit()
     r = client.post(f"/expert/rounds/{round_id}/autosave", json={"item": items[0], "question": "agreement",
                                                                    "value": 1}, headers=headers)
@@ -148,8 +149,8 @@ def test_anonymous_and_foreign_experts_cannot_save(app, client, login_as, make_u
     # An expert of another study, with a valid session and CSRF token, probing this round: 404.
     with app.app_context():
         other = make_study(n_experts=0, title="Other study")
-        accounts.create_user("stranger@example.org", "Stranger", "correct-horse-battery")
-        from delphi.services import panel
+        users.create_user("stranger@example.org", "Stranger", "correct-horse-battery")
+        from delphi.services.studies import panel
 
         panel.consent(panel.add(other, "stranger@example.org", "Stranger", by=organiser()), None)
         db.session.commit()
@@ -188,7 +189,7 @@ def test_each_round_the_expert_answers_in_gets_its_own_participation(app, client
 
     from delphi.db import utcnow
     from delphi.models import Decision
-    from delphi.services import decisions
+    from delphi.services.studies import decisions
 
     round_id, items = _round(app)
     headers = _expert_page(app, client, login_as, round_id)

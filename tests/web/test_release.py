@@ -11,7 +11,8 @@ import pytest
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import Decision, FrameworkVersion, Study, VersionStatus
-from delphi.services import decisions, ratings, release, rounds
+from delphi.services.release import publication
+from delphi.services.studies import decisions, ratings, rounds
 from tests.conftest import csrf_from
 from tests.study_helpers import make_study, open_first_round, organiser
 
@@ -92,8 +93,8 @@ def test_releasing_twice_is_refused_and_changes_nothing(app, client, login_as, f
     _release(client, finished_study)
     with app.app_context():
         study = db.session.get(Study, finished_study)
-        with pytest.raises(release.AlreadyReleased):
-            release.publish(study, "2027", "", by=organiser())
+        with pytest.raises(publication.AlreadyReleased):
+            publication.publish(study, "2027", "", by=organiser())
         db.session.rollback()
         labels = sorted(v.label for v in db.session.query(FrameworkVersion).all())
     assert labels == ["2022", "2026"]

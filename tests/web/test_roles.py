@@ -31,7 +31,7 @@ def test_non_admin_cannot_open_administration(client, make_user, login_as):
 def test_assessor_lands_on_the_assessment_page(app, client, make_user, login_as):
     from delphi.extensions import db
     from delphi.models import OrganisationRole, User
-    from delphi.services import organisations
+    from delphi.services.accounts import organisations
 
     uid = make_user("asa@example.org")
     with app.app_context():
@@ -45,7 +45,7 @@ def test_assessor_lands_on_the_assessment_page(app, client, make_user, login_as)
 def test_person_with_two_roles_chooses_and_sees_both_in_navigation(app, client, make_user, login_as):
     from delphi.extensions import db
     from delphi.models import OrganisationRole, User
-    from delphi.services import organisations
+    from delphi.services.accounts import organisations
 
     uid = make_user("two@example.org", roles=("organiser",))
     with app.app_context():

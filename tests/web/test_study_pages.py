@@ -28,12 +28,12 @@ def _first_item(app, round_id):
 
 
 def test_organiser_creates_a_study_on_the_shipped_release_which_gets_its_own_draft(app, client, login_as):
-    from delphi.services import frameworks
+    from delphi.services.frameworks import versions
     from tests.study_helpers import organiser
 
     with app.app_context():
         organiser()
-        shipped = frameworks.ensure_shipped()
+        shipped = versions.ensure_shipped()
         db.session.commit()
         shipped_id = shipped.id
     login_as("olga@example.org")
@@ -143,7 +143,7 @@ def test_expert_of_study_a_gets_404_on_study_b_and_never_sees_other_ratings(app,
         from tests.study_helpers import make_study as make
 
         other = make(n_experts=0, title="Study B")
-        from delphi.services import panel as panel_service
+        from delphi.services.studies import panel as panel_service
 
         panel_service.add(other, "outsider@example.org", "Outsider", by=None)
         p = db.session.scalar(select(Panelist).where(Panelist.study_id == other.id))
@@ -153,10 +153,10 @@ def test_expert_of_study_a_gets_404_on_study_b_and_never_sees_other_ratings(app,
 
     with app.app_context():
         from delphi.models import User
-        from delphi.services import accounts
+        from delphi.services.accounts import users
 
         user = db.session.scalar(select(User).where(User.email == "outsider@example.org"))
-        user.password_hash = accounts.hash_password(PASSWORD)
+        user.password_hash = users.hash_password(PASSWORD)
         db.session.commit()
     login_as("outsider@example.org")
     item_id, domain = _first_item(app, round_a)
@@ -253,7 +253,7 @@ def test_domain_page_query_count_does_not_grow_with_items_or_panelists(app, clie
     from sqlalchemy import event
 
     from delphi.db import utcnow
-    from delphi.services import decisions, rounds
+    from delphi.services.studies import decisions, rounds
     from tests.study_helpers import organiser, rate_all
 
     with app.app_context():
@@ -286,7 +286,8 @@ def test_organiser_adds_a_proposed_indicator_between_rounds_and_it_is_rated_next
 
     from delphi.db import utcnow
     from delphi.models import Decision, Item
-    from delphi.services import decisions, framework_edits, rounds
+    from delphi.services.frameworks import editing
+    from delphi.services.studies import decisions, rounds
     from tests.study_helpers import organiser, rate_all
 
     with app.app_context():
@@ -294,7 +295,7 @@ def test_organiser_adds_a_proposed_indicator_between_rounds_and_it_is_rated_next
         rnd = open_first_round(study)
         rate_all(rnd)
         rounds.close(rnd, by=organiser())
-        framework_edits.add_indicator(study.framework_version, "II.1", "II.1.9",
+        editing.add_indicator(study.framework_version, "II.1", "II.1.9",
                                       "A proposed indicator on reimbursement.", [f"Level {n}" for n in range(1, 6)])
         db.session.commit()
         study_id, round_id = study.id, rnd.id
@@ -323,7 +324,7 @@ def test_organiser_adds_a_proposed_indicator_between_rounds_and_it_is_rated_next
 
 
 def test_live_progress_json_gives_totals_and_no_individual(app, client, login_as):
-    from delphi.services import ratings as rating_service
+    from delphi.services.studies import ratings as rating_service
 
     study_id, round_id = _setup(app, n_experts=3)
     with app.app_context():

@@ -1,0 +1,103 @@
+"""The organiser's panel pages: add experts one by one or from a CSV (checked, then confirmed), invitations."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from delphi.errors import DomainError, InvalidInput
+from delphi.extensions import db
+from delphi.forms import EmptyForm
+from delphi.models import (
+    MailLog,
+)
+from delphi.organiser.blueprint import bp
+from delphi.organiser.forms import (
+    PanelCsvForm,
+    PanelistForm,
+)
+from delphi.organiser.responses import fail
+from delphi.permissions import (
+    is_organiser,
+    load_study_for_organiser,
+    require,
+)
+from delphi.services.studies import panel
+
+
+@bp.route("/studies/<int:study_id>/panel", methods=["GET", "POST"])
+@require(is_organiser)
+def panel_page(study_id: int):
+    st = load_study_for_organiser(study_id)
+    form = PanelistForm()
+    if form.validate_on_submit():
+        try:
+            p = panel.add(st, form.email.data, form.name.data, by=current_user,
+                          stakeholder_group=form.stakeholder_group.data or "", country=form.country.data or "",
+                          expertise=form.expertise.data or "")
+        except DomainError as exc:
+            return fail(exc, "organiser.panel_page", study_id=st.id)
+        db.session.commit()
+        flash(f"{form.name.data} added to the panel as {p.pseudonym}. Send the invitations when the panel is "
+              "complete.", "success")
+        return redirect(url_for("organiser.panel_page", study_id=st.id))
+    mails = db.session.scalars(select(MailLog).where(MailLog.study_id == st.id).order_by(MailLog.sent_at.desc())
+                               .limit(200)).all()
+    status = 400 if request.method == "POST" else 200  # a POST that reaches here failed validation
+    return render_template("organiser/panel.html", study=st, form=form, csv_form=PanelCsvForm(),
+                           mails=mails), status
+
+
+@bp.post("/studies/<int:study_id>/panel/csv")
+@require(is_organiser)
+def panel_csv(study_id: int):
+    st = load_study_for_organiser(study_id)
+    form = PanelCsvForm()
+    if not form.validate_on_submit():
+        flash("Choose a CSV file to check.", "error")
+        return redirect(url_for("organiser.panel_page", study_id=st.id))
+    try:
+        preview = panel.parse_csv(form.file.data.read(), st)
+    except DomainError as exc:
+        return fail(exc, "organiser.panel_page", study_id=st.id)
+    return render_template("organiser/panel_preview.html", study=st, preview=preview,
+                           rows_json=json.dumps(preview.rows))
+
+
+@bp.post("/studies/<int:study_id>/panel/csv/confirm")
+@require(is_organiser)
+def panel_csv_confirm(study_id: int):
+    st = load_study_for_organiser(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        rows = json.loads(request.form.get("rows", "[]"))
+        if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+            raise ValueError("the confirmed rows are not a list of rows")
+        # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
+        preview = panel.check_rows(rows, st, skip_blank=False)
+        if preview.errors:
+            raise InvalidInput("The panel changed since the file was checked; upload it again.")
+        added = panel.add_rows(st, preview.rows, by=current_user)
+    except (DomainError, ValueError) as exc:
+        return fail(exc if isinstance(exc, DomainError) else InvalidInput("The confirmation was damaged; "
+                                                                          "upload the file again."),
+                     "organiser.panel_page", study_id=st.id)
+    db.session.commit()
+    flash(f"{len(added)} experts added to the panel.", "success")
+    return redirect(url_for("organiser.panel_page", study_id=st.id))
+
+
+@bp.post("/studies/<int:study_id>/panel/invite")
+@require(is_organiser)
+def invite_panel(study_id: int):
+    st = load_study_for_organiser(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    sent = panel.invite(st, list(st.panelists), by=current_user)
+    db.session.commit()
+    flash(f"{sent} invitation(s) sent." if sent else "Everyone on the panel has already been invited.",
+          "success" if sent else "info")
+    return redirect(url_for("organiser.panel_page", study_id=st.id))

@@ -1,0 +1,74 @@
+"""The organiser's study outcome pages: item flow, release of the validated framework, report, data package."""
+from __future__ import annotations
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from delphi.errors import DomainError
+from delphi.extensions import db
+from delphi.forms import EmptyForm
+from delphi.organiser.blueprint import bp
+from delphi.permissions import is_organiser, load_study_for_organiser, require
+from delphi.services.release import data_package, pdf, publication, report
+
+
+@bp.get("/studies/<int:study_id>/flow")
+@require(is_organiser)
+def item_flow(study_id: int):
+    st = load_study_for_organiser(study_id)
+    data = report.build(st)
+    return render_template("organiser/flow.html", study=st, flow=data["flow"])
+
+
+@bp.route("/studies/<int:study_id>/release", methods=["GET", "POST"])
+@require(is_organiser)
+def release_study(study_id: int):
+    st = load_study_for_organiser(study_id)
+    if st.released_version_id is not None:
+        flash(f"This study was released as {st.released_version.ref}.", "info")
+        return redirect(url_for("public.framework_version", slug=st.released_version.framework.slug,
+                                label=st.released_version.label))
+    problem = None
+    try:
+        publication.check_releasable(st)
+    except DomainError as exc:
+        problem = exc.message
+    if request.method == "POST":
+        if not EmptyForm().validate_on_submit():
+            abort(400)
+        try:
+            version = publication.publish(st, request.form.get("label", ""), request.form.get("notes", ""),
+                                      by=current_user)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return redirect(url_for("organiser.release_study", study_id=st.id))
+        db.session.commit()
+        flash(f"Released {version.ref}: it is now immutable and citable.", "success")
+        return redirect(url_for("public.framework_version", slug=version.framework.slug, label=version.label))
+    final, changes = publication.preview(st)
+    return render_template("organiser/release.html", study=st, final=final, changes=changes, problem=problem,
+                           suggested=publication.suggest_label(st))
+
+
+@bp.get("/studies/<int:study_id>/report")
+@require(is_organiser)
+def study_report(study_id: int):
+    st = load_study_for_organiser(study_id)
+    return render_template("reports/delphi.html", **report.build(st), standalone=False)
+
+
+@bp.get("/studies/<int:study_id>/report.pdf")
+@require(is_organiser)
+def study_report_pdf(study_id: int):
+    st = load_study_for_organiser(study_id)
+    return Response(pdf.render(st), mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="delphi-report-study-{st.id}.pdf"'})
+
+
+@bp.get("/studies/<int:study_id>/data-package.zip")
+@require(is_organiser)
+def study_data_package(study_id: int):
+    st = load_study_for_organiser(study_id)
+    return Response(data_package.build(st), mimetype="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="delphi-study-{st.id}-data.zip"'})

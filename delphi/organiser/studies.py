@@ -1,0 +1,186 @@
+"""The organiser's study pages: the list, a new study, the study page, its protocol, the ratings export and
+the audit log."""
+from __future__ import annotations
+
+import json
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms import SelectChoice
+
+from delphi import stats
+from delphi.errors import DomainError, InvalidInput
+from delphi.extensions import db
+from delphi.models import (
+    AuditEvent,
+    FrameworkVersion,
+    Study,
+    StudyOrganiser,
+    VersionStatus,
+)
+from delphi.organiser.blueprint import bp
+from delphi.organiser.forms import (
+    DeadlineForm,
+    OpenRoundForm,
+    ProtocolForm,
+    StudyForm,
+)
+from delphi.organiser.responses import download, fail
+from delphi.permissions import (
+    is_organiser,
+    load_study_for_organiser,
+    require,
+)
+from delphi.services.studies import design, exports, protocols, rounds
+
+
+def _version_choices() -> list[SelectChoice]:
+    versions = db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.created_at)).all()
+    visible = [v for v in versions if v.status == VersionStatus.RELEASED
+               or (v.status == VersionStatus.DRAFT and (v.created_by_id == current_user.id or current_user.is_admin))]
+    return [SelectChoice(v.id, f"{v.name} — {v.label} ({v.status.value})") for v in visible]
+
+
+@bp.get("/")
+@require(is_organiser)
+def index():
+    my_studies = db.session.scalars(select(Study).join(StudyOrganiser).where(StudyOrganiser.user_id == current_user.id)
+                                    .order_by(Study.created_at.desc())).all()
+    form = StudyForm()
+    form.version_id.choices = _version_choices()
+    return render_template("organiser/index.html", studies=my_studies, form=form)
+
+
+@bp.post("/studies")
+@require(is_organiser)
+def create_study():
+    form = StudyForm()
+    form.version_id.choices = _version_choices()
+    if not form.validate_on_submit():
+        flash("Give the study a title and choose a framework version.", "error")
+        return redirect(url_for("organiser.index"))
+    version = db.session.get(FrameworkVersion, form.version_id.data)
+    try:
+        study = design.create(form.title.data, version, by=current_user, aims=form.aims.data or "",
+                               contact=form.contact.data or "")
+    except DomainError as exc:
+        return fail(exc, "organiser.index")
+    db.session.commit()
+    flash(f"Study created on draft {study.framework_version.ref}. Next: check the protocol and add the panel.",
+          "success")
+    return redirect(url_for("organiser.study", study_id=study.id))
+
+
+@bp.get("/studies/<int:study_id>")
+@require(is_organiser)
+def study(study_id: int):
+    st = load_study_for_organiser(study_id)
+    current = st.current_round
+    progress = rounds.progress(current) if current and current.is_open else None
+    return render_template("organiser/study.html", study=st, current=current, progress=progress,
+                           open_form=OpenRoundForm(deadline=rounds.default_deadline()),
+                           deadline_form=DeadlineForm(deadline=current.deadline if current else None),
+                           rule=protocols.rule_summary(st.protocol), kinds=protocols.KIND_LABELS,
+                           stopping=protocols.STOPPING_RULES)
+
+
+def _protocol_from_form(form: ProtocolForm) -> dict:
+    questions = []
+    for n in (1, 2):
+        key = (getattr(form, f"q{n}_key").data or "").strip()
+        if not key:
+            continue
+        labels_raw = getattr(form, f"q{n}_labels").data or ""
+        labels = [x.strip() for x in labels_raw.split("|")] if labels_raw.strip() else None
+        questions.append({"key": key, "label": getattr(form, f"q{n}_label").data or key,
+                          "points": getattr(form, f"q{n}_points").data, "labels": labels,
+                          "allow_unable": getattr(form, f"q{n}_unable").data})
+    if form.rule.data == "custom":
+        try:
+            rule = json.loads(form.custom_rule.data or "")
+        except json.JSONDecodeError as exc:
+            raise InvalidInput(f"The custom rule is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+    else:
+        rule = form.rule.data
+    return {"rated_kinds": form.rated_kinds.data, "questions": questions, "rule": rule,
+            "stability_threshold": form.stability_threshold.data, "stopping": form.stopping.data,
+            "max_rounds": form.max_rounds.data, "quartiles": form.quartiles.data,
+            "drop_decided": form.drop_decided.data,
+            "comment_required_at_or_below": form.comment_required_at_or_below.data}
+
+
+def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
+    p = st.protocol
+    form.rated_kinds.data = p["rated_kinds"]
+    for n, q in enumerate(p["questions"][:2], 1):
+        getattr(form, f"q{n}_key").data = q["key"]
+        getattr(form, f"q{n}_label").data = q["label"]
+        getattr(form, f"q{n}_points").data = q["points"]
+        getattr(form, f"q{n}_labels").data = " | ".join(q["labels"])
+        getattr(form, f"q{n}_unable").data = q.get("allow_unable", False)
+    if isinstance(p["rule"], str):
+        form.rule.data = p["rule"]
+    else:
+        form.rule.data = "custom"
+        form.custom_rule.data = json.dumps(p["rule"], indent=2)
+    form.stability_threshold.data = p["stability_threshold"]
+    form.stopping.data = p["stopping"]
+    form.max_rounds.data = p["max_rounds"]
+    form.quartiles.data = p["quartiles"]
+    form.drop_decided.data = p["drop_decided"]
+    form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")
+    form.consent_text.data = st.consent_text
+
+
+@bp.route("/studies/<int:study_id>/protocol", methods=["GET", "POST"])
+@require(is_organiser)
+def protocol(study_id: int):
+    st = load_study_for_organiser(study_id)
+    form = ProtocolForm()
+    form.rule.choices = [SelectChoice(name, f"{name} — {rule.description or rule.source}"[:120])
+                         for name, rule in stats.PRESETS.items()] + [SelectChoice("custom", "Custom rule (JSON below)")]
+    if request.method == "GET":
+        _fill_protocol_form(form, st)
+    elif st.protocol_locked_at is not None:
+        flash("The protocol was locked when round 1 opened and can no longer change.", "error")
+        return redirect(url_for("organiser.study", study_id=st.id))
+    elif form.validate_on_submit():
+        try:
+            design.set_protocol(st, _protocol_from_form(form), by=current_user, consent_text=form.consent_text.data)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "error")
+            return render_template("organiser/protocol.html", study=st, form=form), 400
+        db.session.commit()
+        flash("Protocol saved. It will be locked when round 1 opens.", "success")
+        return redirect(url_for("organiser.study", study_id=st.id))
+    elif request.method == "POST":
+        return render_template("organiser/protocol.html", study=st, form=form), 400
+    return render_template("organiser/protocol.html", study=st, form=form)
+
+
+@bp.get("/studies/<int:study_id>/ratings.<fmt>")
+@require(is_organiser)
+def export_ratings(study_id: int, fmt: str):
+    st = load_study_for_organiser(study_id)
+    if fmt == "csv":
+        return download(exports.ratings_csv(st), f"study-{st.id}-ratings.csv", "text/csv")
+    if fmt == "xlsx":
+        return download(exports.ratings_xlsx(st), f"study-{st.id}-ratings.xlsx",
+                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    abort(404)
+
+
+@bp.get("/studies/<int:study_id>/audit")
+@require(is_organiser)
+def audit_log(study_id: int):
+    st = load_study_for_organiser(study_id)
+    round_ids = [r.id for r in st.rounds]
+    item_ids = [i.id for i in st.items]
+    events = db.session.scalars(select(AuditEvent).where(
+        ((AuditEvent.subject_type == "study") & (AuditEvent.subject_id == st.id))
+        | ((AuditEvent.subject_type == "round") & AuditEvent.subject_id.in_(round_ids or [-1]))
+        | ((AuditEvent.subject_type == "item") & AuditEvent.subject_id.in_(item_ids or [-1])))
+        .order_by(AuditEvent.at.desc()).limit(1000)).all()
+    return render_template("organiser/audit.html", study=st, events=events)

@@ -1,0 +1,180 @@
+"""Accounts: creating people, checking passwords, granting platform roles, tokens by e-mail."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from delphi.db import utcnow
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import PlatformRole, Token, TokenPurpose, User, UserRole
+from delphi.security import hash_token, new_token
+from delphi.services.accounts import audit
+
+# Checked against when the e-mail is unknown, so a wrong address costs the same time as a wrong password.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def normalise_email(email: str) -> str:
+    try:
+        return validate_email(email.strip(), check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise InvalidInput(f"'{email}' is not a valid e-mail address: {exc}") from None
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+def check_password_policy(password: str) -> None:
+    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
+    if len(password) < minimum:
+        raise InvalidInput(f"The password must have at least {minimum} characters.")
+    if password.strip() == "" or len(set(password)) < 4:
+        raise InvalidInput("The password is too simple: use a mix of different characters.")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def create_user(email: str, name: str, password: str | None = None) -> User:
+    email = normalise_email(email)
+    if find_by_email(email):
+        raise InvalidInput(f"An account for {email} already exists.")
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A name is required.")
+    user = User(email=email, name=name)
+    if password is not None:
+        check_password_policy(password)
+        user.password_hash = hash_password(password)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def get_or_create_user(email: str, name: str) -> tuple[User, bool]:
+    user = find_by_email(normalise_email(email))
+    if user:
+        return user, False
+    return create_user(email, name), True
+
+
+def set_password(user: User, password: str) -> None:
+    check_password_policy(password)
+    user.password_hash = hash_password(password)
+    user.session_version += 1  # other sessions of this person end
+
+
+def end_sessions(user: User) -> None:
+    """Make every login cookie of this person worthless, including copies of the one in use (logout).
+
+    The cookie is signed, not stored, so the only way to revoke it is the session version it carries."""
+    user.session_version += 1
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for a correct e-mail and password, else None; same work either way."""
+    user = find_by_email(email) if email else None
+    if user is None or user.password_hash is None or not user.active:
+        method = current_app.config["PASSWORD_HASH_METHOD"]
+        if method not in _DUMMY_HASHES:
+            _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
+        check_password_hash(_DUMMY_HASHES[method], password or "")
+        return None
+    if check_password_hash(user.password_hash, password or ""):
+        user.last_login_at = utcnow()
+        return user
+    return None
+
+
+def grant_role(user: User, role: PlatformRole, by: User | None = None) -> bool:
+    """Grant a platform role; False if the person already had it."""
+    if user.has_role(role):
+        return False
+    user.roles.append(UserRole(role=role, granted_by_id=by.id if by else None))
+    db.session.flush()
+    audit.record(by, "grant_role", "user", user.id, after={"role": role.value})
+    return True
+
+
+def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, next_path: str | None = None) -> str:
+    """Store a new token's hash and return the raw secret (to be e-mailed, never stored)."""
+    raw, digest = new_token()
+    db.session.add(Token(user_id=user.id, purpose=purpose, token_hash=digest,
+                         expires_at=utcnow() + ttl, next_path=next_path))
+    db.session.flush()
+    return raw
+
+
+class TokenInvalid(InvalidInput):
+    pass
+
+
+def peek_token(raw: str, purpose: TokenPurpose) -> Token:
+    """The live token for raw, or TokenInvalid saying why (unknown, used, expired)."""
+    token = db.session.scalar(select(Token).where(Token.token_hash == hash_token(raw or ""),
+                                                  Token.purpose == purpose))
+    if token is None:
+        raise TokenInvalid("This link is not valid. Check that you copied the whole link from the e-mail.")
+    if token.used_at is not None:
+        raise TokenInvalid("This link has already been used. Log in, or ask for a new link.")
+    if token.expires_at <= utcnow():
+        raise TokenInvalid("This link has expired. Ask the organiser for a new invitation, "
+                           "or request a new password reset.")
+    return token
+
+
+def consume_token(raw: str, purpose: TokenPurpose) -> Token:
+    """Mark a token used, atomically: of two concurrent uses only one succeeds."""
+    from sqlalchemy import update
+
+    token = peek_token(raw, purpose)
+    claimed = db.session.execute(
+        update(Token).where(Token.id == token.id, Token.used_at.is_(None)).values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        raise TokenInvalid("This link has already been used. Log in, or ask for a new link.")
+    return token
+
+
+def invitation_ttl() -> timedelta:
+    return timedelta(hours=current_app.config["INVITATION_TTL_HOURS"])
+
+
+def reset_ttl() -> timedelta:
+    return timedelta(hours=current_app.config["RESET_TTL_HOURS"])
+
+
+def send_password_reset(email: str) -> None:
+    """E-mail a reset link if the account exists; say nothing either way (no enumeration)."""
+    from delphi.services.accounts import mail
+
+    user = find_by_email(email)
+    if user is None or not user.active:
+        return
+    raw = issue_token(user, TokenPurpose.PASSWORD_RESET, reset_ttl())
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/reset/{raw}"
+    mail.send(user.email, "Reset your Delphi platform password",
+              f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your password.\n"
+              f"Open this link within {current_app.config['RESET_TTL_HOURS']} hours to choose a new one:\n\n"
+              f"{link}\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n")
+
+
+def send_invitation(user: User, invited_by: User | None, purpose_text: str, next_path: str | None = None) -> str:
+    """E-mail an invitation link; returns the link (shown to the inviter in development)."""
+    from delphi.services.accounts import mail
+
+    raw = issue_token(user, TokenPurpose.INVITATION, invitation_ttl(), next_path=next_path)
+    link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/invite/{raw}"
+    inviter = f"{invited_by.name} invites you" if invited_by else "You are invited"
+    mail.send(user.email, "Your invitation to the Delphi platform",
+              f"Hello {user.name},\n\n{inviter} {purpose_text}.\n\nOpen this link to join "
+              f"(it works once and expires in {current_app.config['INVITATION_TTL_HOURS'] // 24} days):\n\n"
+              f"{link}\n")
+    return link

@@ -1,0 +1,89 @@
+"""Ending a study: publish its draft as the validated, immutable, citable framework version."""
+from __future__ import annotations
+
+import framework as fwlib
+from sqlalchemy import select
+
+from delphi.db import utcnow
+from delphi.errors import DomainError, InvalidInput
+from delphi.extensions import db
+from delphi.models import FrameworkVersion, Study, StudyStatus, User, VersionStatus
+from delphi.services.accounts import audit
+from delphi.services.frameworks import versions
+
+
+class AlreadyReleased(DomainError):
+    def __init__(self, study: Study):
+        super().__init__(f"This study has already been released as {study.released_version.ref}; "
+                         "a release cannot be repeated or changed.")
+
+
+def preview(study: Study) -> tuple[fwlib.Framework, list[fwlib.Change]]:
+    """The framework as it would be released, and its diff against the version the study started from."""
+    final = versions.to_document(study.framework_version)
+    base = versions.to_document(study.base_version) if study.base_version else None
+    return final, fwlib.diff(base, final) if base else []
+
+
+def check_releasable(study: Study) -> None:
+    if study.released_version_id is not None:
+        raise AlreadyReleased(study)
+    if not study.rounds:
+        raise InvalidInput("Run at least one round before releasing.")
+    if any(r.is_open for r in study.rounds):
+        open_round = next(r for r in study.rounds if r.is_open)
+        raise InvalidInput(f"Round {open_round.number} is still open; close it before releasing.")
+    from delphi.services.studies import results
+
+    undecided = results.undecided_without_decision(study.rounds[-1])
+    if undecided:
+        raise InvalidInput(f"Decide on every item of the last round first ({len(undecided)} without a "
+                           f"decision, e.g. {undecided[0]}).")
+
+
+def publish(study: Study, label: str, release_notes: str, *, by: User) -> FrameworkVersion:
+    """Release the study's draft under a label; ends the study. Refused twice, or with a round open."""
+    # Lock the study row so two organisers releasing at once cannot both succeed.
+    locked = db.session.scalar(select(Study).where(Study.id == study.id).with_for_update())
+    check_releasable(locked)
+    label = (label or "").strip()
+    if not versions.LABEL_RE.match(label):
+        raise InvalidInput(f"'{label}' is not a valid version label (e.g. 2027 or 2.0).")
+    version = study.framework_version
+    if label != version.label and versions.find_version(version.framework.slug, label):
+        raise InvalidInput(f"{version.framework.slug} already has a version labelled '{label}'.")
+    version.label = label
+    notes = (release_notes or "").strip() or f"Validated by the Delphi study “{study.title}”."
+    versions.publish(version, by=by, release_notes=notes)
+    study.released_version_id = version.id
+    study.status = StudyStatus.FINISHED
+    study.finished_at = utcnow()
+    db.session.flush()
+    audit.record(by, "release_study", "study", study.id, after={"version": version.ref,
+                                                                "checksum": version.checksum})
+    return version
+
+
+def suggest_label(study: Study) -> str:
+    """This year's number, or the next free variant of it (2026, 2026.1, …)."""
+    slug = study.framework_version.framework.slug
+    year = str(utcnow().year)
+    label, n = year, 0
+    while versions.find_version(slug, label) is not None:
+        n += 1
+        label = f"{year}.{n}"
+    return label
+
+
+def study_of(version: FrameworkVersion) -> Study | None:
+    """The Delphi study a released version came from, if any."""
+    return db.session.scalar(select(Study).where(Study.released_version_id == version.id))
+
+
+def citation(version: FrameworkVersion, url: str) -> str:
+    """A 'how to cite' line: name, version, release date, checksum and stable URL."""
+    if version.status == VersionStatus.DRAFT or version.released_at is None:
+        return f"{version.name}, draft {version.label}: not citable until released."
+    short = version.short_name or version.framework.slug
+    return (f"{version.name} ({short}), version {version.label}. Released {version.released_at:%d %B %Y}. "
+            f"SHA-256 {version.checksum}. {url}")

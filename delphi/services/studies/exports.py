@@ -1,0 +1,76 @@
+"""Study exports: ratings as the long table `delphi analyse` reads, and round results, as CSV/XLSX/JSON.
+
+Text cells that a spreadsheet would run as a formula (=, +, -, @ first) are prefixed with an apostrophe.
+"""
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+
+import pandas as pd
+
+from delphi.models import Round, Study
+from delphi.services.studies import ratings
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _safe(df: pd.DataFrame) -> pd.DataFrame:
+    out = df.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(neutralise)
+    return out
+
+
+def ratings_frame(study: Study, up_to_round: int | None = None) -> pd.DataFrame:
+    return _safe(ratings.frame(study.id, up_to_round))
+
+
+def ratings_csv(study: Study, up_to_round: int | None = None) -> bytes:
+    return ratings_frame(study, up_to_round).to_csv(index=False).encode("utf-8")
+
+
+def ratings_xlsx(study: Study) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        ratings_frame(study).to_excel(writer, sheet_name="ratings", index=False)
+    return buffer.getvalue()
+
+
+def _tables(rnd: Round) -> dict[str, pd.DataFrame]:
+    tables: dict[str, list[dict]] = {}
+    for question, analysis in ((rnd.results or {}).get("questions") or {}).items():
+        if not analysis:
+            continue
+        for name in ("items", "stability", "panel", "groups"):
+            for row in analysis.get(name) or []:
+                tables.setdefault(name, []).append({"question": question, **{
+                    k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}})
+    return {name: _safe(pd.DataFrame(rows).loc[:, lambda d: ~d.columns.duplicated()]) for name, rows in tables.items()}
+
+
+def results_json(rnd: Round) -> bytes:
+    return json.dumps(rnd.results or {}, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def results_csv(rnd: Round) -> bytes:
+    """The items table (the one most people want) as CSV; JSON and XLSX carry every table."""
+    tables = _tables(rnd)
+    return tables.get("items", pd.DataFrame()).to_csv(index=False).encode("utf-8")
+
+
+def results_xlsx(rnd: Round) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        tables = _tables(rnd) or {"items": pd.DataFrame()}
+        for name, df in tables.items():
+            df.to_excel(writer, sheet_name=name, index=False)
+    return buffer.getvalue()

@@ -1,0 +1,158 @@
+"""The expert panel: adding people (one by one or from CSV), pseudonyms, invitations, reminders, consent."""
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from delphi.db import utcnow
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import MailLog, Panelist, Participation, Round, Study, User
+from delphi.services.accounts import audit, mail, users
+
+CSV_COLUMNS = ("email", "name", "stakeholder_group", "country", "expertise")
+MAX_CSV_ROWS = 5000
+
+
+def _next_pseudonym(study: Study) -> str:
+    count = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == study.id)) or 0
+    width = 2 if count < 99 else 3
+    return f"E{count + 1:0{width}d}"
+
+
+def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_group: str = "", country: str = "",
+        expertise: str = "") -> Panelist:
+    user, _ = users.get_or_create_user(email, name)
+    if db.session.scalar(select(Panelist.id).where(Panelist.study_id == study.id, Panelist.user_id == user.id)):
+        raise InvalidInput(f"{user.email} is already on this panel.")
+    panelist = Panelist(study_id=study.id, user_id=user.id, pseudonym=_next_pseudonym(study),
+                        stakeholder_group=stakeholder_group.strip(), country=country.strip(),
+                        expertise=expertise.strip())
+    db.session.add(panelist)
+    db.session.flush()
+    audit.record(by, "add_panelist", "study", study.id, after={"pseudonym": panelist.pseudonym,
+                                                                "email": user.email})
+    return panelist
+
+
+@dataclass
+class CsvPreview:
+    rows: list[dict[str, str]] = field(default_factory=list)       # good rows, ready to add
+    errors: list[tuple[int, str]] = field(default_factory=list)    # (line number, what is wrong)
+
+
+def parse_csv(data: bytes, study: Study) -> CsvPreview:
+    """Check a panel CSV line by line; nothing is stored (the organiser confirms the good rows)."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput("The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _parse_rows(reader, study)
+    except csv.Error as exc:  # a NUL byte, a field over the csv module's limit, a broken quote
+        raise InvalidInput(f"Line {reader.line_num}: the file cannot be read as CSV ({exc}).") from None
+
+
+def _parse_rows(reader: csv.DictReader, study: Study) -> CsvPreview:
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    if "email" not in header or "name" not in header:
+        raise InvalidInput("The CSV needs a header row with at least the columns email and name "
+                           f"(optional: {', '.join(CSV_COLUMNS[2:])}).")
+    reader.fieldnames = header
+    return check_rows(reader, study)
+
+
+def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -> CsvPreview:
+    """Check panel rows (from the file, or as confirmed by the organiser) line by line; store nothing.
+
+    A file may have blank lines (skipped); rows coming back for confirmation never do (skip_blank=False makes
+    one an error), so a confirmation adds exactly the rows it lists, or none.
+    """
+    on_panel = set(db.session.scalars(select(User.email).join(Panelist, Panelist.user_id == User.id)
+                                      .where(Panelist.study_id == study.id)))
+    seen: set[str] = set()
+    preview = CsvPreview()
+    for line, row in enumerate(rows, start=2):
+        if line - 1 > MAX_CSV_ROWS:
+            raise InvalidInput(f"The CSV has more than {MAX_CSV_ROWS} rows; split it into smaller files.")
+        clean = {k: str(row.get(k) or "").strip() for k in CSV_COLUMNS}
+        if not any(clean.values()):
+            if not skip_blank:
+                preview.errors.append((line, "the row is empty"))
+            continue
+        try:
+            clean["email"] = users.normalise_email(clean["email"])
+        except InvalidInput as exc:
+            preview.errors.append((line, exc.message))
+            continue
+        if not clean["name"]:
+            preview.errors.append((line, "the name is empty"))
+        elif clean["email"] in seen:
+            preview.errors.append((line, f"{clean['email']} appears twice in the file"))
+        elif clean["email"] in on_panel:
+            preview.errors.append((line, f"{clean['email']} is already on the panel"))
+        else:
+            seen.add(clean["email"])
+            preview.rows.append(clean)
+    return preview
+
+
+def add_rows(study: Study, rows: list[dict[str, str]], *, by: User) -> list[Panelist]:
+    return [add(study, r["email"], r["name"], by=by, stakeholder_group=r.get("stakeholder_group", ""),
+                country=r.get("country", ""), expertise=r.get("expertise", "")) for r in rows]
+
+
+def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
+    """E-mail a single-use invitation link to each panelist not yet invited; returns how many were sent."""
+    sent = 0
+    for p in panelists:
+        if p.invited_at is not None:
+            continue
+        users.send_invitation(p.user, by, f"to join the expert panel of the Delphi study “{study.title}”",
+                                 next_path=f"/expert/studies/{study.id}/consent")
+        p.invited_at = utcnow()
+        db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="invitation",
+                               subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
+        sent += 1
+    db.session.flush()
+    if sent:
+        audit.record(by, "invite_panel", "study", study.id, after={"sent": sent})
+    return sent
+
+
+def non_completers(rnd: Round) -> list[Panelist]:
+    submitted = select(Participation.panelist_id).where(Participation.round_id == rnd.id,
+                                                        Participation.submitted_at.is_not(None))
+    return list(db.session.scalars(select(Panelist).where(Panelist.study_id == rnd.study_id,
+                                                          Panelist.id.not_in(submitted))
+                                   .order_by(Panelist.pseudonym)))
+
+
+def remind(rnd: Round, *, by: User | None, base_url: str) -> int:
+    """Remind those who have not submitted the open round (and only them)."""
+    study = rnd.study
+    targets = non_completers(rnd)
+    subject = f"Reminder: round {rnd.number} of “{study.title}” closes {rnd.deadline:%d %B %Y %H:%M} UTC"
+    for p in targets:
+        mail.send(p.user.email, subject,
+                  f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
+                  f"{rnd.deadline:%d %B %Y %H:%M} UTC and we have not yet received your submission.\n\n"
+                  f"Continue where you left off: {base_url.rstrip('/')}/expert/rounds/{rnd.id}\n\n"
+                  "Everything you have already answered is saved.\n")
+        db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="reminder", round_number=rnd.number,
+                               subject=subject, sent_by_id=by.id if by else None))
+    db.session.flush()
+    audit.record(by, "remind_panel", "round", rnd.id, after={"sent": len(targets)})
+    return len(targets)
+
+
+def consent(panelist: Panelist, interests: str | None) -> None:
+    if panelist.consented_at is None:
+        panelist.consented_at = utcnow()
+    panelist.interests = (interests or "").strip() or None
+    db.session.flush()

@@ -1,0 +1,145 @@
+"""Experts' answers: autosave of ratings and comments, submission, and the long table for the statistics."""
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from delphi.db import utcnow
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import Comment, Item, Panelist, Participation, Rating, Round, RoundItem
+from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
+from delphi.upsert import upsert
+
+MAX_COMMENT = 5000
+UNABLE = "unable"
+
+
+def _in_round(rnd: Round, item_id: int) -> bool:
+    return db.session.scalar(select(RoundItem.id).where(RoundItem.round_id == rnd.id,
+                                                        RoundItem.item_id == item_id)) is not None
+
+
+def parse_answer(questions: list[dict[str, Any]], key: str, raw: Any) -> int | None:
+    """A rating from form or JSON input: an integer on the question's scale, or None for 'unable to rate'."""
+    q = next((q for q in questions if q["key"] == key), None)
+    if q is None:
+        raise InvalidInput(f"Unknown question '{key}'.")
+    if raw == UNABLE:
+        if not q.get("allow_unable"):
+            raise InvalidInput("'Unable to rate' is not offered for this question.")
+        return None
+    if isinstance(raw, bool):  # JSON true/false are not points of a scale (int(True) would be 1)
+        raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.")
+    try:
+        value = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.") from None
+    if isinstance(raw, float) and raw != value:
+        raise InvalidInput(f"'{raw}' is not a whole point of the scale.")
+    if not 1 <= value <= q["points"]:
+        raise InvalidInput(f"{value} is outside the scale 1–{q['points']}.")
+    return value
+
+
+def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any] | None = None,
+         comment: str | None = None) -> None:
+    """Upsert an expert's ratings and/or comment for one item; refused once the round is closed."""
+    if not claim_for_write(rnd.id):
+        raise RoundNotOpen(rnd.number)
+    if not _in_round(rnd, item_id):
+        raise InvalidInput("This item is not rated in this round.")
+    questions = rnd.study.protocol["questions"]
+    values = {key: parse_answer(questions, key, raw) for key, raw in (ratings or {}).items()}
+    now = utcnow()
+    key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
+    for question, value in values.items():
+        db.session.execute(upsert(Rating, {**key, "question": question},
+                                            {"value": value, "updated_at": now}))
+    if comment is not None:
+        text = comment.strip()
+        if len(text) > MAX_COMMENT:
+            raise InvalidInput(f"A comment can have at most {MAX_COMMENT} characters.")
+        if text:
+            db.session.execute(upsert(Comment, key, {"text": text, "updated_at": now}))
+        else:
+            db.session.execute(Comment.__table__.delete().where(
+                Comment.round_id == rnd.id, Comment.panelist_id == panelist.id, Comment.item_id == item_id))
+    db.session.execute(upsert(Participation, {"round_id": rnd.id, "panelist_id": panelist.id},
+                                        {"started_at": now}, update=False))
+
+
+def answers(rnd: Round, panelist: Panelist) -> tuple[dict[int, dict[str, int | None]], dict[int, str]]:
+    """The expert's own ratings {item_id: {question: value}} and comments {item_id: text} in a round."""
+    rated: dict[int, dict[str, int | None]] = {}
+    for item_id, question, value in db.session.execute(
+            select(Rating.item_id, Rating.question, Rating.value)
+            .where(Rating.round_id == rnd.id, Rating.panelist_id == panelist.id)):
+        rated.setdefault(item_id, {})[question] = value
+    comments = dict(db.session.execute(select(Comment.item_id, Comment.text).where(
+        Comment.round_id == rnd.id, Comment.panelist_id == panelist.id)).all())
+    return rated, comments
+
+
+def missing(rnd: Round, panelist: Panelist) -> list[str]:
+    """Item codes (with the reason) that still block submission: unanswered questions, required comments."""
+    rated, comments = answers(rnd, panelist)
+    keys = [q["key"] for q in rnd.study.protocol["questions"]]
+    low = rnd.study.protocol.get("comment_required_at_or_below")
+    problems = []
+    for ri in rnd.round_items:
+        given = rated.get(ri.item_id, {})
+        if any(k not in given for k in keys):
+            problems.append(f"{ri.item.code}: not rated")
+        elif low is not None and any(v is not None and v <= low for v in given.values()) \
+                and not comments.get(ri.item_id):
+            problems.append(f"{ri.item.code}: a comment is required with a rating of {low} or lower")
+    return problems
+
+
+def submit(rnd: Round, panelist: Panelist) -> None:
+    if not claim_for_write(rnd.id):
+        raise RoundNotOpen(rnd.number)
+    problems = missing(rnd, panelist)
+    if problems:
+        raise InvalidInput(f"{len(problems)} item(s) still need an answer before you can submit, e.g. "
+                           + "; ".join(problems[:3]) + ".")
+    part = db.session.scalar(select(Participation).where(Participation.round_id == rnd.id,
+                                                         Participation.panelist_id == panelist.id))
+    part.submitted_at = utcnow()
+
+
+def count_rated_items(rnd: Round, panelist: Panelist) -> int:
+    """Items for which every question has an answer."""
+    n_questions = len(rnd.study.protocol["questions"])
+    per_item = (select(Rating.item_id).where(Rating.round_id == rnd.id, Rating.panelist_id == panelist.id)
+                .group_by(Rating.item_id).having(func.count(Rating.id) >= n_questions).subquery())
+    return db.session.scalar(select(func.count()).select_from(per_item)) or 0
+
+
+def frame(study_id: int, up_to_round: int | None = None) -> pd.DataFrame:
+    """All ratings of a study as the long table `delphi analyse` reads (pseudonyms, never names).
+
+    Columns: round, item, panelist, question, rating (empty = unable to rate), comment, group.
+    """
+    query = (select(Round.number.label("round"), Item.code.label("item"), Panelist.pseudonym.label("panelist"),
+                    Rating.question, Rating.value.label("rating"), Comment.text.label("comment"),
+                    Panelist.stakeholder_group.label("group"))
+             .join(Round, Round.id == Rating.round_id)
+             .join(Item, Item.id == Rating.item_id)
+             .join(Panelist, Panelist.id == Rating.panelist_id)
+             .outerjoin(Comment, (Comment.round_id == Rating.round_id) & (Comment.item_id == Rating.item_id)
+                        & (Comment.panelist_id == Rating.panelist_id))
+             .where(Round.study_id == study_id)
+             .order_by(Round.number, Item.position, Panelist.pseudonym, Rating.question))
+    if up_to_round is not None:
+        query = query.where(Round.number <= up_to_round)
+    rows = db.session.execute(query).all()
+    df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group"])
+    df["rating"] = df["rating"].astype("Int64")
+    df["comment"] = df["comment"].fillna("")
+    if (df["group"].fillna("") == "").all():
+        df = df.drop(columns=["group"])  # no stakeholder groups recorded: no per-group tables
+    return df

@@ -1,0 +1,125 @@
+"""Round results: the statistics engine run on the stored ratings, and what experts see as feedback."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from delphi import stats
+from delphi.db import utcnow
+from delphi.extensions import db
+from delphi.models import Comment, Item, ItemDecision, Panelist, Rating, Round, RoundItem
+from delphi.services.studies import protocols
+
+
+def compute(rnd: Round) -> dict[str, Any]:
+    """Analyse all ratings up to this round (so stability against earlier rounds is included), per question."""
+    from delphi.services.studies import ratings
+
+    study = rnd.study
+    frame = ratings.frame(study.id, up_to_round=rnd.number)
+    panel_size = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == study.id))
+    out: dict[str, Any] = {"computed_at": utcnow().isoformat(), "round": rnd.number, "panel_size": panel_size,
+                           "questions": {}}
+    for q in study.protocol["questions"]:
+        sub = frame[frame["question"] == q["key"]]
+        if sub.empty or sub[sub["round"] == rnd.number].empty:
+            out["questions"][q["key"]] = None  # nobody answered this question in this round
+            continue
+        config = protocols.analysis_config(study.protocol, q, panel_size=panel_size)
+        out["questions"][q["key"]] = stats.analyse(sub.reset_index(drop=True), config).to_dict()
+    return out
+
+
+def item_rows(rnd: Round) -> dict[str, dict[str, dict[str, Any]]]:
+    """{item_code: {question: items-table row}} for this round's own rows."""
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, analysis in ((rnd.results or {}).get("questions") or {}).items():
+        if not analysis:
+            continue
+        for row in analysis["items"]:
+            if row["round"] == rnd.number:
+                rows.setdefault(str(row["item"]), {})[key] = row
+    return rows
+
+
+def stability_rows(rnd: Round) -> dict[str, dict[str, dict[str, Any]]]:
+    """{item_code: {question: stability row}} between the previous round and this one."""
+    rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for key, analysis in ((rnd.results or {}).get("questions") or {}).items():
+        if not analysis:
+            continue
+        for row in analysis.get("stability", []):
+            if row["to_round"] == rnd.number:
+                rows.setdefault(str(row["item"]), {})[key] = row
+    return rows
+
+
+def decided_outcomes(rnd: Round) -> set[str]:
+    rule = stats.load_rule(rnd.study.protocol.get("rule") or "mlm-2021")
+    return set(rule.decided or ())
+
+
+def item_outcome(per_question: dict[str, dict[str, Any]], question_order: list[str], decided: set[str]) -> str | None:
+    """One outcome per item: the first question's outcome that is not 'decided', else the first question's."""
+    outcomes = [per_question[k]["outcome"] for k in question_order if k in per_question]
+    if not outcomes:
+        return None
+    for outcome in outcomes:
+        if outcome not in decided:
+            return outcome
+    return outcomes[0]
+
+
+def outcomes(rnd: Round) -> dict[str, str | None]:
+    order = [q["key"] for q in rnd.study.protocol["questions"]]
+    decided = decided_outcomes(rnd)
+    return {code: item_outcome(per_q, order, decided) for code, per_q in item_rows(rnd).items()}
+
+
+def undecided_without_decision(rnd: Round) -> list[str]:
+    decided_ids = set(db.session.scalars(select(ItemDecision.item_id).where(ItemDecision.round_id == rnd.id)))
+    return [ri.item.code for ri in rnd.round_items if ri.item_id not in decided_ids]
+
+
+def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Controlled feedback from the previous round for the given items, in a fixed number of queries.
+
+    Per item: per-question statistics (counts, median, IQR, agreement, outcome), the expert's own previous
+    ratings, and the other panelists' comments without any identifier.
+    """
+    rows = item_rows(previous)
+    # Item id → code, for the items that were rated in the previous round (a new item has no feedback yet).
+    code_of = dict(db.session.execute(select(Item.id, Item.code).join(RoundItem, RoundItem.item_id == Item.id).where(
+        RoundItem.round_id == previous.id, Item.id.in_(item_ids))).all())
+    own: dict[int, dict[str, int | None]] = {}
+    for item_id, question, value in db.session.execute(
+            select(Rating.item_id, Rating.question, Rating.value).where(
+                Rating.round_id == previous.id, Rating.panelist_id == panelist.id, Rating.item_id.in_(item_ids))):
+        own.setdefault(item_id, {})[question] = value
+    others: dict[int, list[str]] = {}
+    for item_id, text in db.session.execute(
+            select(Comment.item_id, Comment.text).where(
+                Comment.round_id == previous.id, Comment.item_id.in_(item_ids),
+                Comment.panelist_id != panelist.id).order_by(Comment.item_id, Comment.id)):
+        others.setdefault(item_id, []).append(text)
+    order = [q["key"] for q in previous.study.protocol["questions"]]
+    decided = decided_outcomes(previous)
+    result = {}
+    for item_id in item_ids:
+        if item_id not in code_of:
+            continue  # new item: no feedback yet
+        per_q = rows.get(code_of[item_id], {})
+        result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": others.get(item_id, []),
+                           "outcome": item_outcome(per_q, order, decided), "round": previous.number}
+    return result
+
+
+def panel_row(rnd: Round, question: str) -> dict[str, Any] | None:
+    analysis = ((rnd.results or {}).get("questions") or {}).get(question)
+    if not analysis:
+        return None
+    for row in analysis["panel"]:
+        if row["round"] == rnd.number:
+            return row
+    return None

@@ -1,0 +1,140 @@
+"""Rounds: opening (with the wording snapshot), deadlines, progress, and a close that loses no rating.
+
+Concurrency: every rating write first takes the round "for writing" (round_lock.claim_for_write). Close is a
+guarded UPDATE ... WHERE status = 'open', which therefore waits for every in-flight rating transaction, and after
+it no rating can claim the round. The statistics are computed in the same transaction, after the UPDATE, so they see
+every rating that was accepted — and only those.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select, update
+
+from delphi.db import utcnow
+from delphi.errors import InvalidInput
+from delphi.extensions import db
+from delphi.models import (
+    Panelist,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    RoundStatus,
+    Study,
+    StudyStatus,
+    User,
+)
+from delphi.services.accounts import audit
+from delphi.services.frameworks import versions
+from delphi.services.studies import decisions, design, results
+from delphi.services.studies.round_lock import RoundNotOpen
+
+
+def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
+    """Open round 1 (locking the protocol) or the next round with the active items, worded as in the draft."""
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=timezone.utc)
+    if deadline <= utcnow():
+        raise InvalidInput("The deadline must be in the future.")
+    if study.status == StudyStatus.FINISHED:
+        raise InvalidInput("The study has ended; no new round can open.")
+    previous = study.current_round
+    if previous is not None and previous.is_open:
+        raise InvalidInput(f"Round {previous.number} is still open; close it first.")
+    number = previous.number + 1 if previous else 1
+    if number > study.protocol["max_rounds"]:
+        raise InvalidInput(f"The protocol allows at most {study.protocol['max_rounds']} rounds.")
+    if not study.panelists:
+        raise InvalidInput("Add experts to the panel before opening a round.")
+    doc = versions.to_document(study.framework_version)
+    if number == 1:
+        design.build_items(study, doc)
+        design.lock_protocol(study)
+    items = decisions.items_for_next_round(study)
+    if previous is not None:
+        undecided = results.undecided_without_decision(previous)
+        if undecided:
+            raise InvalidInput(f"Decide on every item of round {previous.number} first "
+                               f"({len(undecided)} without a decision, e.g. {undecided[0]}).")
+    if not items:
+        raise InvalidInput("No item is left to rate: every item is decided. End the study instead.")
+    rnd = Round(number=number, status=RoundStatus.OPEN, deadline=deadline)
+    study.rounds.append(rnd)
+    db.session.flush()
+    last_wording = _last_wording(previous) if previous else {}
+    for position, item in enumerate(items, 1):
+        text = design.wording(item, doc)
+        if text is None:
+            raise InvalidInput(f"Item {item.code} no longer exists in the draft; drop it first.")
+        before = last_wording.get(item.id)
+        db.session.add(RoundItem(round_id=rnd.id, item_id=item.id, position=position, wording=text,
+                                 previous_wording=before if before and before != text else None))
+    db.session.flush()
+    audit.record(by, "open_round", "study", study.id,
+                 after={"round": number, "deadline": deadline.isoformat(), "items": len(items)})
+    return rnd
+
+
+def _last_wording(rnd: Round) -> dict[int, dict]:
+    return {ri.item_id: ri.wording for ri in rnd.round_items}
+
+
+def extend(rnd: Round, deadline: datetime, *, by: User) -> None:
+    if deadline.tzinfo is None:
+        deadline = deadline.replace(tzinfo=timezone.utc)
+    if not rnd.is_open:
+        raise RoundNotOpen(rnd.number)
+    if deadline <= rnd.deadline:
+        raise InvalidInput("The new deadline must be later than the current one.")
+    before = rnd.deadline.isoformat()
+    rnd.deadline = deadline
+    audit.record(by, "extend_round", "round", rnd.id, before={"deadline": before},
+                 after={"deadline": deadline.isoformat()})
+
+
+def close(rnd: Round, *, by: User | None) -> None:
+    """Close an open round and store its statistics; a second closer gets RoundNotOpen."""
+    claimed = db.session.execute(
+        update(Round).where(Round.id == rnd.id, Round.status == RoundStatus.OPEN)
+        .values(status=RoundStatus.CLOSED, closed_at=utcnow(), closed_by_id=by.id if by else None))
+    if claimed.rowcount != 1:
+        raise RoundNotOpen(rnd.number)
+    db.session.refresh(rnd)
+    rnd.results = results.compute(rnd)
+    db.session.flush()
+    audit.record(by, "close_round", "round", rnd.id, after={"round": rnd.number})
+
+
+def close_due(now: datetime | None = None) -> list[Round]:
+    """Close every open round whose deadline has passed (for cron: `flask delphi close-due-rounds`)."""
+    now = now or utcnow()
+    due = db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN, Round.deadline <= now)).all()
+    closed = []
+    for rnd in due:
+        try:
+            close(rnd, by=None)
+            closed.append(rnd)
+        except RoundNotOpen:
+            continue  # someone closed it by hand meanwhile
+    return closed
+
+
+def progress(rnd: Round) -> dict:
+    """Counts for the organiser's live view: no individual's ratings, only totals."""
+    panel = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == rnd.study_id)) or 0
+    started = db.session.scalar(select(func.count(Participation.id)).where(Participation.round_id == rnd.id)) or 0
+    completed = db.session.scalar(select(func.count(Participation.id)).where(
+        Participation.round_id == rnd.id, Participation.submitted_at.is_not(None))) or 0
+    per_item = dict(db.session.execute(
+        select(Rating.item_id, func.count(func.distinct(Rating.panelist_id)))
+        .where(Rating.round_id == rnd.id).group_by(Rating.item_id)).all())
+    return {"panel": panel, "started": started, "completed": completed, "per_item": per_item,
+            "items": len(rnd.round_items)}
+
+
+def default_deadline(days: int = 14) -> datetime:
+    return (utcnow() + timedelta(days=days)).replace(second=0, microsecond=0)
+
+
+
