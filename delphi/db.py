@@ -7,7 +7,7 @@ import enum
 
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let Alembic's SQLite batch mode alter tables and keep migrations reviewable.
@@ -18,10 +18,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def str_enum(cls: type[enum.Enum], length: int = 20) -> Enum:
@@ -39,6 +35,10 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        return datetime
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
@@ -52,6 +52,14 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    # Every `Mapped[datetime]` is timezone-aware UTC, even one declared without mapped_column(UTCDateTime): a
+    # plain DateTime reads back naive on SQLite and breaks every comparison with utcnow().
+    registry = registry(metadata=MetaData(naming_convention=NAMING_CONVENTION),
+                        type_annotation_map={datetime: UTCDateTime})
+
 
 
 @event.listens_for(Engine, "connect")

@@ -149,7 +149,7 @@ class Round(db.Model):
     number: Mapped[int]
     status: Mapped[RoundStatus] = mapped_column(str_enum(RoundStatus), default=RoundStatus.OPEN)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    deadline: Mapped[datetime]
+    deadline: Mapped[datetime] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # The statistics engine's output at close (delphi.stats Analysis.to_dict per question).
@@ -238,6 +238,8 @@ class ItemDecision(db.Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    # Set when this decision came with another item's (its indicator's drop or merge), not made on its own.
+    settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from delphi.services.studies.protocols import KIND_LABELS, STOPPING_RULES
+from delphi.services.studies.protocols import RESPONDENTS, KIND_LABELS, STOPPING_RULES
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -59,6 +59,10 @@ class ProtocolForm(FlaskForm):
     quartiles = SelectField("Quartile method", choices=[SelectChoice("linear", "Linear interpolation (numpy, type 7)"),
                                                         SelectChoice("weibull", "Weibull (SPSS, type 6)")])
     drop_decided = BooleanField("Items that reached consensus leave later rounds")
+    respondents = SelectField("Who counts as a respondent",
+                              choices=[SelectChoice(k, v[0].upper() + v[1:]) for k, v in RESPONDENTS.items()],
+                              description="One definition for the dashboard, the statistics, the report and the data "
+                                          "package.")
     comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",
                                                 validators=[Optional(), NumberRange(1, 9)])
     consent_text = TextAreaField("Consent text experts accept before rating", validators=[DataRequired()])

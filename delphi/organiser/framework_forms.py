@@ -29,6 +29,8 @@ class NewDraftForm(FlaskForm):
 
 
 class ReleaseForm(FlaskForm):
+    label = StringField("Release label", validators=[Optional(), Length(max=100)],
+                        description="How the release is cited, e.g. 2027 or 2.0 (never 'draft').")
     release_notes = TextAreaField("Release notes", validators=[Optional(), Length(max=10_000)])
 
 

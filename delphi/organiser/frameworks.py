@@ -40,7 +40,7 @@ def _render_version(version: FrameworkVersion, draft_form: NewDraftForm | None =
                     release_form: ReleaseForm | None = None, status: int = 200):
     version = versions.load_tree(version)
     draft_form = draft_form or NewDraftForm(formdata=None, label=versions.suggest_label(version.framework))
-    release_form = release_form or ReleaseForm(formdata=None)
+    release_form = release_form or ReleaseForm(formdata=None, label=versions.suggest_release_label(version))
     return render_template("organiser/frameworks/version.html", version=version, draft_form=draft_form,
                            release_form=release_form, formats=fwlib.FORMATS), status
 
@@ -143,7 +143,8 @@ def release_version(slug: str, label: str):
     form = ReleaseForm()
     if form.validate_on_submit():
         try:
-            versions.publish(version, by=current_user, release_notes=(form.release_notes.data or "").strip())
+            versions.publish(version, by=current_user, release_notes=(form.release_notes.data or "").strip(),
+                             label=(form.label.data or "").strip() or None)
         except DomainError as exc:
             db.session.rollback()
             form.release_notes.errors.append(exc.message)

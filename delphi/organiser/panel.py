@@ -47,7 +47,7 @@ def panel_page(study_id: int):
                                .limit(200)).all()
     status = 400 if request.method == "POST" else 200  # a POST that reaches here failed validation
     return render_template("organiser/panel.html", study=st, form=form, csv_form=PanelCsvForm(),
-                           mails=mails), status
+                           mails=mails, statuses=panel.statuses(st)), status
 
 
 @bp.post("/studies/<int:study_id>/panel/csv")

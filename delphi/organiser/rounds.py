@@ -25,7 +25,7 @@ from delphi.permissions import (
     load_study_for_organiser,
     require,
 )
-from delphi.services.studies import exports, panel, results, rounds
+from delphi.services.studies import exports, panel, protocols, results, rounds
 
 
 @bp.post("/studies/<int:study_id>/rounds")
@@ -151,7 +151,9 @@ def review_round(round_id: int):
                            total=len(table), all_outcomes=sorted({r["outcome"] for r in table if r["outcome"]}),
                            domains=list(dict.fromkeys(r["item"].domain_code for r in table)),
                            filters={"outcome": outcome_filter, "domain": domain_filter, "unstable": unstable_only,
-                                    "sort": sort}, groups=groups, progress=rounds.progress(rnd))
+                                    "sort": sort}, groups=groups, progress=rounds.progress(rnd),
+                           respondents=results.respondents(rnd),
+                           respondent_text=protocols.RESPONDENTS[protocols.respondents(rnd.study.protocol)])
 
 
 def _group_view(rnd, question: str) -> dict:

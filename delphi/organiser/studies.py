@@ -106,7 +106,7 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
     return {"rated_kinds": form.rated_kinds.data, "questions": questions, "rule": rule,
             "stability_threshold": form.stability_threshold.data, "stopping": form.stopping.data,
             "max_rounds": form.max_rounds.data, "quartiles": form.quartiles.data,
-            "drop_decided": form.drop_decided.data,
+            "drop_decided": form.drop_decided.data, "respondents": form.respondents.data,
             "comment_required_at_or_below": form.comment_required_at_or_below.data}
 
 
@@ -129,6 +129,7 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.max_rounds.data = p["max_rounds"]
     form.quartiles.data = p["quartiles"]
     form.drop_decided.data = p["drop_decided"]
+    form.respondents.data = p.get("respondents") or "any_rating"
     form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")
     form.consent_text.data = st.consent_text
 
@@ -147,7 +148,9 @@ def protocol(study_id: int):
         return redirect(url_for("organiser.study", study_id=st.id))
     elif form.validate_on_submit():
         try:
-            design.set_protocol(st, _protocol_from_form(form), by=current_user, consent_text=form.consent_text.data)
+            # Keys the form does not show (set through the JSON protocol) are kept.
+            design.set_protocol(st, {**st.protocol, **_protocol_from_form(form)}, by=current_user,
+                                consent_text=form.consent_text.data)
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")

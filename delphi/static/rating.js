@@ -56,22 +56,63 @@
     el.classList.toggle("error", !!isError);
   }
 
-  function send(article, payload, onSaved) {
+  // Unsaved work: comments typed but not yet stored (the value the server last acknowledged is kept per item),
+  // and requests in flight. While any is left, leaving the page warns; on leaving, what is left is sent anyway.
+  var TYPING_DELAY = 800;
+  var inFlight = 0;
+  var storedComment = {};  // item id -> the comment text the server has stored
+  var typingTimer = {};    // item id -> pending debounce timer
+  var submitting = false;
+
+  form.querySelectorAll("textarea[data-comment]").forEach(function (area) {
+    storedComment[area.closest("article[data-item]").getAttribute("data-item")] = area.value;
+  });
+
+  function unsavedComments() {
+    var left = [];
+    form.querySelectorAll("textarea[data-comment]").forEach(function (area) {
+      var id = area.closest("article[data-item]").getAttribute("data-item");
+      if (area.value !== storedComment[id]) left.push(area);
+    });
+    return left;
+  }
+
+  function send(article, payload, onSaved, keepalive) {
     status(article, "Saving…");
+    inFlight += 1;
     return fetch(url, {
       method: "POST",
       credentials: "same-origin",
+      keepalive: !!keepalive,
       headers: { "Content-Type": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(payload)
     }).then(function (response) {
       return response.json().then(function (body) {
-        if (!response.ok || !body.ok) throw new Error(body.error || "Not saved");
+        if (!response.ok || !body.ok) {
+          var err = new Error(body.error || "Not saved");
+          err.status = response.status;
+          throw err;
+        }
         status(article, "Saved");
         if (onSaved) onSaved();
       });
     }).catch(function (err) {
-      status(article, "Not saved: " + err.message + " Use the Save button below.", true);
-    });
+      // A closed round or an ended session refuses the Save button too: say what helps instead.
+      var help = err.status === 409 ? " Reload the page to see the round as it closed."
+               : err.status === 401 ? " Log in again: everything saved before is kept."
+               : " Use the Save button below.";
+      status(article, "Not saved: " + err.message + help, true);
+    }).then(function () { inFlight -= 1; });
+  }
+
+  function saveComment(area, keepalive) {
+    var article = area.closest("article[data-item]");
+    var id = article.getAttribute("data-item");
+    clearTimeout(typingTimer[id]);
+    delete typingTimer[id];
+    var text = area.value;
+    if (text === storedComment[id]) return;
+    send(article, { item: parseInt(id, 10), comment: text }, function () { storedComment[id] = text; }, keepalive);
   }
 
   form.addEventListener("change", function (event) {
@@ -85,7 +126,27 @@
       send(article, { item: item, question: question, value: value },
            function () { answerSaved(article, question); });
     } else if (input.hasAttribute("data-comment")) {
-      send(article, { item: item, comment: input.value });
+      saveComment(input);
     }
+  });
+
+  form.addEventListener("input", function (event) {
+    var area = event.target;
+    if (!area.hasAttribute || !area.hasAttribute("data-comment")) return;
+    var article = area.closest("article[data-item]");
+    var id = article.getAttribute("data-item");
+    clearTimeout(typingTimer[id]);
+    status(article, "Typing… (saved when you pause)");
+    typingTimer[id] = setTimeout(function () { saveComment(area); }, TYPING_DELAY);
+  });
+
+  // The Save buttons post the whole page, comments included: no warning then.
+  form.addEventListener("submit", function () { submitting = true; });
+
+  window.addEventListener("beforeunload", function (event) {
+    if (submitting) return;
+    var left = unsavedComments();
+    left.forEach(function (area) { saveComment(area, true); });  // keepalive: survives the page going away
+    if (left.length > 0 || inFlight > 0) { event.preventDefault(); event.returnValue = ""; }
   });
 })();

@@ -65,3 +65,54 @@ def test_progress_counts_items_with_every_question_answered_and_a_closed_round_s
     expect(second.locator(".save-status")).to_contain_text("Not saved: Round 1 is closed")
     expect(progress).to_have_text(f"1 of {total} items rated")
     assert problems == []
+
+
+def test_a_comment_typed_then_the_page_reloaded_is_kept(page, app, live_server):
+    round_id, _ = _two_question_round(app)
+    problems: list[str] = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    login(page, "expert1@example.org", PASSWORD)
+    page.goto(f"/expert/rounds/{round_id}")
+    first = page.locator("article.rating-item").nth(0)
+    area = first.locator("textarea[data-comment]")
+    area.click()
+    area.press_sequentially("Saved while typing")
+    expect(first.locator(".save-status")).to_have_text("Saved")  # after the pause, without leaving the field
+    page.reload()
+    expect(page.locator("article.rating-item").nth(0).locator("textarea[data-comment]")).to_have_value(
+        "Saved while typing")
+
+    # Typed and left at once: the page warns, and what was typed is sent on the way out.
+    dialogs: list[str] = []
+
+    def accept(dialog):
+        dialogs.append(dialog.type)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    area = page.locator("article.rating-item").nth(1).locator("textarea[data-comment]")
+    area.click()
+    area.press_sequentially("Typed just before leaving")
+    page.goto("/expert/")
+    page.wait_for_timeout(500)
+    assert dialogs == ["beforeunload"]
+    page.goto(f"/expert/rounds/{round_id}")
+    expect(page.locator("article.rating-item").nth(1).locator("textarea[data-comment]")).to_have_value(
+        "Typed just before leaving")
+    assert problems == []
+
+
+def test_closed_round_says_reload_not_the_save_button(page, app, live_server):
+    round_id, _ = _two_question_round(app)
+    login(page, "expert1@example.org", PASSWORD)
+    page.goto(f"/expert/rounds/{round_id}")
+    with app.app_context():
+        rounds.close(db.session.get(Round, round_id), by=organiser())
+        db.session.commit()
+    first = page.locator("article.rating-item").nth(0)
+    first.locator("input[data-question=agreement][value='1']").check()
+    expect(first.locator(".save-status")).to_contain_text("Reload the page")
+    expect(first.locator(".save-status")).not_to_contain_text("Save button")
+    page.reload()
+    expect(page.get_by_text("Round 1 closed")).to_be_visible()
+    assert page.locator("button", has_text="Save this page").count() == 0

@@ -131,11 +131,13 @@ def test_an_imported_framework_file_with_script_is_escaped_wherever_its_texts_ap
     assert refused.status_code == 400
     assert_escaped(refused.data.decode(), where="refused import")
 
-    # Release it; then its public page, a diff against a reworded draft, a study and an assessment on it.
+    # Release it (a release is never labelled like a draft: it gets 1.0); then its public page, a diff against
+    # a reworded draft, a study and an assessment on it.
     page = organiser.get(base)
-    assert organiser.post(base + "/release", data={"csrf_token": csrf_from(page.data)}).status_code == 302
+    assert organiser.post(base + "/release", data={"csrf_token": csrf_from(page.data), "label": "1.0"}
+                          ).status_code == 302
     with app.app_context():
-        released = versions.find_version("hostile", "draft-1")
+        released = versions.find_version("hostile", "1.0")
         draft = versions.new_draft(released, "draft-2", by=users.find_by_email(W.ORGANISER_A))
         editing.update_indicator(draft, "X.1.2", f"Reworded {IMG}", None, list("abcde"))
         study = design.create(f"Study {SCRIPT}", released, by=users.find_by_email(W.ORGANISER_A))
@@ -155,9 +157,9 @@ def test_an_imported_framework_file_with_script_is_escaped_wherever_its_texts_ap
         db.session.commit()
         ids = {"study": study.id, "round": rnd.id, "assessment": assessment.id}
     texts = ["The Genome ", f"Second {SCRIPT}", f"L1 {SCRIPT}"]
-    public = organiser.get("/frameworks/hostile/draft-1").data.decode()
+    public = organiser.get("/frameworks/hostile/1.0").data.decode()
     assert_escaped(public, HOSTILE.name, HOSTILE.source, *texts, where="public page")
-    diff = organiser.get("/organiser/frameworks/hostile/diff?from=draft-1&to=draft-2").data.decode()
+    diff = organiser.get("/organiser/frameworks/hostile/diff?from=1.0&to=draft-2").data.decode()
     assert_escaped(diff, where="diff")
     assert "Reworded" in diff
     assert_escaped(organiser.get(f"/organiser/studies/{ids['study']}/report").data.decode(), f"Study {SCRIPT}",

@@ -385,3 +385,15 @@ def test_another_organisers_draft_is_404_but_an_admin_sees_it(app, client, shipp
     login_as("root@example.org")
     assert client.get(draft).status_code == 200
     assert _document(app, "1plusmg-mlm:draft-2").find("I.2").title == "Priority"
+
+
+def test_a_draft_labelled_like_a_draft_is_released_under_a_release_label(app, client, shipped, olga):
+    draft = _new_draft(client)  # draft-2
+    page = client.get(draft).data.decode()
+    assert re.search(r'name="label"[^>]*value="\d{4}(\.\d+)?"', page)  # a release label is suggested
+    r = _post(client, draft, draft + "/release", {"label": "draft-2"})
+    assert r.status_code == 400 and "reads like a draft" in unescape(r.data.decode())
+    assert _document(app, "1plusmg-mlm:draft-2") is not None  # still a draft
+    r = _post(client, draft, draft + "/release", {"label": "2030"}, follow_redirects=True)
+    assert "1plusmg-mlm:2030 is released" in r.data.decode()
+    assert client.get("/frameworks/1plusmg-mlm/2030").status_code == 200

@@ -159,10 +159,56 @@ def to_document(version: FrameworkVersion) -> fwlib.Framework:
             for d in version.domains))
 
 
-def publish(version: FrameworkVersion, *, by: User | None, release_notes: str = "") -> FrameworkVersion:
-    """Release a draft: validate it, fix its checksum, and make it immutable."""
+DRAFT_LIKE = re.compile(r"draft", re.IGNORECASE)
+COUNT_PHRASE = re.compile(r"\b(\d+)(\s+)(domains|subdomains|indicators)\b")
+
+
+def check_release_label(label: str) -> None:
+    """A citable release is never named like a draft ('draft-9', '2027-draft')."""
+    if DRAFT_LIKE.search(label or ""):
+        raise InvalidInput(f"'{label}' reads like a draft, but a release is the citable version: give it a label "
+                           "such as 2027 or 2.0.")
+
+
+def with_true_counts(text: str | None, doc: fwlib.Framework) -> str | None:
+    """The description with '49 indicators'-style phrases set to what the version really holds, so a release that
+    dropped or merged elements does not cite the old numbers."""
+    if not text:
+        return text
+    counts = doc.counts()
+    actual = {"domains": counts.domains, "subdomains": counts.subdomains, "indicators": counts.indicators}
+    return COUNT_PHRASE.sub(lambda m: f"{actual[m.group(3)]}{m.group(2)}{m.group(3)}", text)
+
+
+def suggest_release_label(version: FrameworkVersion) -> str:
+    """The draft's own label if it reads like a release, else this year (or the next free variant of it)."""
+    if not DRAFT_LIKE.search(version.label):
+        return version.label
+    year, n = str(utcnow().year), 0
+    label = year
+    while find_version(version.framework.slug, label) is not None:
+        n += 1
+        label = f"{year}.{n}"
+    return label
+
+
+def publish(version: FrameworkVersion, *, by: User | None, release_notes: str = "",
+            label: str | None = None) -> FrameworkVersion:
+    """Release a draft (under a new label if given): validate it, state its true counts, fix its checksum, and
+    make it immutable."""
     require_draft(version)
+    if label is not None and label != version.label:
+        _check_label(version.framework, label)
+        check_release_label(label)
+        version.label = label
+    check_release_label(version.label)
     doc = to_document(version)
+    corrected = with_true_counts(version.description, doc)
+    if corrected != version.description:
+        audit.record(by, "correct_counts", "framework_version", version.id,
+                     before={"description": version.description}, after={"description": corrected})
+        version.description = corrected
+        doc = to_document(version)
     problems = validate_content(doc)
     if problems:
         raise InvalidInput("This draft cannot be released yet: " + "; ".join(problems[:5]) +

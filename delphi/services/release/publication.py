@@ -49,6 +49,7 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
     label = (label or "").strip()
     if not versions.LABEL_RE.match(label):
         raise InvalidInput(f"'{label}' is not a valid version label (e.g. 2027 or 2.0).")
+    versions.check_release_label(label)
     version = study.framework_version
     if label != version.label and versions.find_version(version.framework.slug, label):
         raise InvalidInput(f"{version.framework.slug} already has a version labelled '{label}'.")

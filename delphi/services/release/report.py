@@ -58,10 +58,13 @@ class RoundSummary:
     outcomes: dict[str, int] = field(default_factory=dict)
     decisions: dict[str, int] = field(default_factory=dict)
     panel_rows: dict[str, Any] = field(default_factory=dict)
+    respondents: int = 0  # under the protocol's one definition (results.participation)
+    partial: int = 0      # rated without submitting
+    partial_counted: bool = True
 
     @property
     def response_rate(self) -> float | None:
-        return self.completed / self.panel if self.panel else None
+        return self.respondents / self.panel if self.panel else None
 
 
 def build(study: Study) -> dict[str, Any]:
@@ -89,12 +92,14 @@ def build(study: Study) -> dict[str, Any]:
     for rnd in rounds_:
         outcomes = results.outcomes(rnd) if rnd.results else {}
         started, completed = participation[rnd.id]
+        who = results.respondents(rnd)
         summaries.append(RoundSummary(
             number=rnd.number, opened_at=rnd.opened_at, deadline=rnd.deadline, closed_at=rnd.closed_at,
             n_items=len(rnd.round_items), started=started, completed=completed, panel=len(panel),
             outcomes=dict(Counter(o for o in outcomes.values() if o)),
             decisions=dict(Counter(d.decision.value for d in decisions_by_round[rnd.id])),
-            panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in study.protocol["questions"]}))
+            panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in study.protocol["questions"]},
+            respondents=who["count"], partial=who["partial"], partial_counted=who["partial_counted"]))
         rows = results.item_rows(rnd) if rnd.results else {}
         decided = {d.item_id: d for d in decisions_by_round[rnd.id]}
         item_tables.append({"round": rnd.number, "rows": [
@@ -120,10 +125,12 @@ def build(study: Study) -> dict[str, Any]:
         "rule": protocols.rule_summary(study.protocol),
         "kinds": protocols.KIND_LABELS,
         "stopping": protocols.STOPPING_RULES,
+        "respondent_text": protocols.RESPONDENTS[protocols.respondents(study.protocol)],
         "panel_size": len(panel),
         "invited": sum(1 for p in panel if p.invited_at),
         "consented": sum(1 for p in panel if p.consented_at),
         "composition": dict(sorted(composition.items())),
+        "interests": interests_summary(study),
         "rounds": summaries,
         "item_tables": item_tables,
         "changes": changes,
@@ -132,6 +139,16 @@ def build(study: Study) -> dict[str, Any]:
         "accord_answered": ACCORD_ANSWERED,
         "accord_by_hand": ACCORD_BY_HAND,
     }
+
+
+def interests_summary(study: Study) -> dict[str, Any]:
+    """Declarations of interest without attribution: how many declared; the texts only if the protocol says the
+    panel agreed to publish them (then in alphabetical order, never beside a pseudonym)."""
+    consented = [p for p in study.panelists if p.consented_at is not None]
+    declared = sorted(p.interests for p in consented if p.interests)
+    publish = bool(study.protocol.get("publish_interests"))
+    return {"consented": len(consented), "declared": len(declared), "published": publish,
+            "texts": declared if publish else []}
 
 
 def flow(summaries: list[RoundSummary]) -> list[dict[str, int]]:

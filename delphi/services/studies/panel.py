@@ -3,9 +3,12 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from delphi.db import utcnow
@@ -149,6 +152,73 @@ def remind(rnd: Round, *, by: User | None, base_url: str) -> int:
     db.session.flush()
     audit.record(by, "remind_panel", "round", rnd.id, after={"sent": len(targets)})
     return len(targets)
+
+
+SECONDS_PER_ANSWER = 20  # a considered rating with the odd comment; the mail says "about", rounded up to 5 minutes
+
+
+def time_estimate(n_items: int, n_questions: int) -> int:
+    """Minutes a round of this size takes, rounded up to five (never under five)."""
+    minutes = math.ceil(n_items * max(n_questions, 1) * SECONDS_PER_ANSWER / 60)
+    return max(5, math.ceil(minutes / 5) * 5)
+
+
+def announce_round(rnd: Round, *, by: User | None, base_url: str | None = None) -> int:
+    """Tell every consented panelist that a round has opened: the study, the deadline, how much there is to rate,
+    about how long it takes, and the link. Returns how many were told."""
+    study = rnd.study
+    base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
+    n_items = len(rnd.round_items)
+    minutes = time_estimate(n_items, len(study.protocol.get("questions") or ()))
+    subject = f"Round {rnd.number} of “{study.title}” is open until {rnd.deadline:%d %b %Y %H:%M} UTC"
+    told = 0
+    for p in sorted(study.panelists, key=lambda p: p.pseudonym):
+        if p.consented_at is None:
+            continue  # not yet on board: their invitation leads to the round after consent
+        feedback = ("You will see how the panel rated each item in the previous round, and may keep or change "
+                    "your rating.\n\n" if rnd.number > 1 else "")
+        mail.send(p.user.email, subject,
+                  f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
+                  f"{rnd.deadline:%d %b %Y %H:%M} UTC.\n\nThere are {n_items} items to rate; that takes about "
+                  f"{minutes} minutes, and you can stop and continue at any time: every answer is saved as you "
+                  f"give it.\n\n{feedback}Start here: {base}/expert/rounds/{rnd.id}\n\n"
+                  f"Other panelists never see who you are. Questions: {study.contact or 'reply to this e-mail'}.\n")
+        db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="round_open", round_number=rnd.number,
+                               subject=subject[:300], sent_by_id=by.id if by else None))
+        told += 1
+    db.session.flush()
+    return told
+
+
+@dataclass(frozen=True)
+class ExpertStatus:
+    """One panelist's standing, for the organiser: never a rating, only where they are."""
+    per_round: dict[int, str]  # round number -> "submitted" | "started" | "not started"
+    last_activity: datetime | None
+
+
+def statuses(study: Study) -> dict[int, ExpertStatus]:
+    """Per panelist id: their progress in every round and their last activity (two queries, any panel size)."""
+    from delphi.models import Rating
+
+    numbers = {r.id: r.number for r in study.rounds}
+    seen: dict[int, dict[int, str]] = {}
+    last: dict[int, datetime] = {}
+    for round_id, panelist_id, started, submitted in db.session.execute(
+            select(Participation.round_id, Participation.panelist_id, Participation.started_at,
+                   Participation.submitted_at).where(Participation.round_id.in_(list(numbers) or [-1]))):
+        seen.setdefault(panelist_id, {})[numbers[round_id]] = "submitted" if submitted else "started"
+        for moment in (started, submitted):
+            if moment is not None and (panelist_id not in last or moment > last[panelist_id]):
+                last[panelist_id] = moment
+    for panelist_id, moment in db.session.execute(
+            select(Rating.panelist_id, func.max(Rating.updated_at)).where(Rating.round_id.in_(list(numbers) or [-1]))
+            .group_by(Rating.panelist_id)):
+        if moment is not None and (panelist_id not in last or moment > last[panelist_id]):
+            last[panelist_id] = moment
+    return {p.id: ExpertStatus(per_round={n: seen.get(p.id, {}).get(n, "not started") for n in numbers.values()},
+                               last_activity=last.get(p.id))
+            for p in study.panelists}
 
 
 def consent(panelist: Panelist, interests: str | None) -> None:

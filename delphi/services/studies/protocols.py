@@ -27,6 +27,12 @@ STOPPING_RULES = {
                              "or the maximum number of rounds is reached",
     "fixed_rounds": "Run exactly the maximum number of rounds",
 }
+RESPONDENTS = {
+    "any_rating": "a panelist who gave at least one rating in the round; every rating counts, and those who did "
+                  "not submit are reported as partial responders",
+    "submitted": "a panelist who submitted the round; ratings of those who did not submit are left out of the "
+                 "statistics and reported as such",
+}
 DEFAULT_LABELS = {
     3: ["Disagree", "Neither agree nor disagree", "Agree"],
     5: ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"],
@@ -58,6 +64,8 @@ def default_protocol() -> dict[str, Any]:
         "quartiles": "linear",
         "drop_decided": True,
         "comment_required_at_or_below": None,
+        "respondents": "any_rating",
+        "publish_interests": False,
     }
 
 
@@ -123,6 +131,11 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     if p.get("quartiles") not in ("linear", "weibull"):
         raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
     p["drop_decided"] = bool(p.get("drop_decided", True))
+    p["publish_interests"] = bool(p.get("publish_interests", False))
+    p["respondents"] = p.get("respondents") or "any_rating"
+    if p["respondents"] not in RESPONDENTS:
+        raise InvalidInput("Who counts as a respondent: 'any_rating' (gave a rating) or 'submitted' (submitted "
+                           "the round).")
     low = p.get("comment_required_at_or_below")
     p["comment_required_at_or_below"] = int(low) if low not in (None, "") else None
     return p
@@ -138,6 +151,11 @@ def analysis_config(protocol: dict[str, Any], question: dict[str, Any], panel_si
         rule=stats.load_rule(rule), quartiles=protocol.get("quartiles", "linear"),
         panel_size=panel_size, max_rounds=protocol.get("max_rounds"),
         stability_threshold=float(protocol.get("stability_threshold", 0.15)))
+
+
+def respondents(protocol: dict[str, Any]) -> str:
+    """The study's one definition of a respondent (see RESPONDENTS); protocols before it existed: any_rating."""
+    return protocol.get("respondents") or "any_rating"
 
 
 def rule_summary(protocol: dict[str, Any]) -> dict[str, Any]:

@@ -119,10 +119,11 @@ def count_rated_items(rnd: Round, panelist: Panelist) -> int:
     return db.session.scalar(select(func.count()).select_from(per_item)) or 0
 
 
-def frame(study_id: int, up_to_round: int | None = None) -> pd.DataFrame:
+def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | None = None) -> pd.DataFrame:
     """All ratings of a study as the long table `delphi analyse` reads (pseudonyms, never names).
 
     Columns: round, item, panelist, question, rating (empty = unable to rate), comment, group.
+    submitted: True keeps only the ratings of panelists who submitted that round, False only the others'.
     """
     query = (select(Round.number.label("round"), Item.code.label("item"), Panelist.pseudonym.label("panelist"),
                     Rating.question, Rating.value.label("rating"), Comment.text.label("comment"),
@@ -136,6 +137,11 @@ def frame(study_id: int, up_to_round: int | None = None) -> pd.DataFrame:
              .order_by(Round.number, Item.position, Panelist.pseudonym, Rating.question))
     if up_to_round is not None:
         query = query.where(Round.number <= up_to_round)
+    if submitted is not None:
+        did_submit = select(Participation.id).where(
+            Participation.round_id == Rating.round_id, Participation.panelist_id == Rating.panelist_id,
+            Participation.submitted_at.is_not(None)).exists()
+        query = query.where(did_submit if submitted else ~did_submit)
     rows = db.session.execute(query).all()
     df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group"])
     df["rating"] = df["rating"].astype("Int64")

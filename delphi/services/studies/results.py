@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from delphi import stats
 from delphi.db import utcnow
 from delphi.extensions import db
-from delphi.models import Comment, Item, ItemDecision, Panelist, Rating, Round, RoundItem
+from delphi.models import Comment, Item, ItemDecision, Panelist, Participation, Rating, Round, RoundItem
 from delphi.services.studies import protocols
 
 
@@ -17,10 +17,11 @@ def compute(rnd: Round) -> dict[str, Any]:
     from delphi.services.studies import ratings
 
     study = rnd.study
-    frame = ratings.frame(study.id, up_to_round=rnd.number)
+    definition = protocols.respondents(study.protocol)
+    frame = ratings.frame(study.id, up_to_round=rnd.number, submitted=True if definition == "submitted" else None)
     panel_size = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == study.id))
     out: dict[str, Any] = {"computed_at": utcnow().isoformat(), "round": rnd.number, "panel_size": panel_size,
-                           "questions": {}}
+                           "respondents": participation(rnd, definition, panel_size), "questions": {}}
     for q in study.protocol["questions"]:
         sub = frame[frame["question"] == q["key"]]
         if sub.empty or sub[sub["round"] == rnd.number].empty:
@@ -29,6 +30,27 @@ def compute(rnd: Round) -> dict[str, Any]:
         config = protocols.analysis_config(study.protocol, q, panel_size=panel_size)
         out["questions"][q["key"]] = stats.analyse(sub.reset_index(drop=True), config).to_dict()
     return out
+
+
+def participation(rnd: Round, definition: str, panel_size: int) -> dict[str, Any]:
+    """Who responded to the round under the protocol's one definition, and who rated without submitting."""
+    raters = set(db.session.scalars(select(Rating.panelist_id).where(Rating.round_id == rnd.id).distinct()))
+    submitted = set(db.session.scalars(select(Participation.panelist_id).where(
+        Participation.round_id == rnd.id, Participation.submitted_at.is_not(None))))
+    partial = len(raters - submitted)
+    count = len(submitted) if definition == "submitted" else len(raters)
+    return {"definition": definition, "count": count, "submitted": len(submitted), "partial": partial,
+            "partial_counted": definition != "submitted", "panel": panel_size,
+            "rate": count / panel_size if panel_size else None}
+
+
+def respondents(rnd: Round) -> dict[str, Any]:
+    """The round's respondents as stored at close (computed now for results stored before this existed)."""
+    stored = (rnd.results or {}).get("respondents")
+    if stored:
+        return stored
+    panel_size = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == rnd.study_id)) or 0
+    return participation(rnd, protocols.respondents(rnd.study.protocol), panel_size)
 
 
 def item_rows(rnd: Round) -> dict[str, dict[str, dict[str, Any]]]:

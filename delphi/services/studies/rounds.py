@@ -27,7 +27,7 @@ from delphi.models import (
 )
 from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
-from delphi.services.studies import decisions, design, results
+from delphi.services.studies import decisions, design, panel, results
 from delphi.services.studies.round_lock import RoundNotOpen
 
 
@@ -71,8 +71,10 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
         db.session.add(RoundItem(round_id=rnd.id, item_id=item.id, position=position, wording=text,
                                  previous_wording=before if before and before != text else None))
     db.session.flush()
+    db.session.refresh(rnd, ["round_items"])
+    told = panel.announce_round(rnd, by=by)
     audit.record(by, "open_round", "study", study.id,
-                 after={"round": number, "deadline": deadline.isoformat(), "items": len(items)})
+                 after={"round": number, "deadline": deadline.isoformat(), "items": len(items), "told": told})
     return rnd
 
 

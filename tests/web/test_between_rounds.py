@@ -1,0 +1,342 @@
+"""The organiser's work between rounds, as a real study meets it: every datetime aware, deadlines extended,
+experts told when a round opens and when it has closed, decisions on an indicator settling the items under it in
+any order, releases named like releases and showing their real counts."""
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from datetime import datetime, timedelta, timezone
+from io import BytesIO
+
+import pytest
+from sqlalchemy import select
+
+from delphi.db import UTCDateTime, utcnow
+from delphi.extensions import db
+from delphi.models import Decision, Item, ItemDecision, ItemState, Round, Study
+from delphi.services.release import publication
+from delphi.services.studies import decisions, ratings, rounds
+from tests.conftest import PASSWORD, csrf_from, outbox
+from tests.study_helpers import make_study, open_first_round, organiser
+
+LEVEL_KINDS = ("indicator", "level_set", "level")
+
+
+def _closed_round_one(kinds=LEVEL_KINDS, n_experts=3, domains=("II", "III")):
+    """Round 1 rated by everyone and closed; returns (study, round)."""
+    study = make_study(n_experts=n_experts, kinds=kinds)
+    rnd = open_first_round(study)
+    for p in study.panelists:
+        for ri in rnd.round_items:
+            ratings.save(rnd, p, ri.item_id, ratings={"agreement": 3})
+        ratings.submit(rnd, p)
+    rounds.close(rnd, by=organiser())
+    return study, rnd
+
+
+def _item(study: Study, code: str) -> Item:
+    return next(i for i in study.items if i.code == code)
+
+
+def _decide_the_rest(rnd: Round, decision=Decision.ACCEPT) -> None:
+    made = set(db.session.scalars(select(ItemDecision.item_id).where(ItemDecision.round_id == rnd.id)))
+    for ri in rnd.round_items:
+        if ri.item_id not in made:
+            decisions.decide(rnd, ri.item, decision, by=organiser())
+
+
+def _login(app, email):
+    client = app.test_client()
+    token = csrf_from(client.get("/auth/login").data)
+    r = client.post("/auth/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert r.status_code == 302
+    return client
+
+
+# --- Datetimes -------------------------------------------------------------------------------------------------
+
+def test_extending_the_deadline_of_an_open_round_works(app):
+    with app.app_context():
+        study = make_study(n_experts=1)
+        rnd = open_first_round(study)
+        db.session.commit()
+        study_id, round_id = study.id, rnd.id
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}")
+    new = (utcnow() + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    r = client.post(f"/organiser/rounds/{round_id}/extend", data={"csrf_token": csrf_from(page.data),
+                                                                 "deadline": new}, follow_redirects=True)
+    assert r.status_code == 200
+    assert b"now closes" in r.data
+    with app.app_context():
+        deadline = db.session.get(Round, round_id).deadline
+        assert deadline.tzinfo is not None
+        assert deadline.strftime("%Y-%m-%dT%H:%M") == new
+
+
+def test_every_datetime_column_is_declared_utc_aware():
+    from delphi.models import Study as _  # noqa: F401  (the whole metadata)
+
+    naive = [f"{table.name}.{column.name}" for table in db.metadata.sorted_tables for column in table.columns
+             if column.type.python_type is datetime and not isinstance(column.type, UTCDateTime)]
+    assert naive == []
+
+
+def test_every_datetime_read_back_from_the_database_is_aware_utc(app, runner):
+    """Every datetime column of every table, filled by the demo data and a study taken through two rounds."""
+    from tests.web.test_release import _two_round_study
+
+    assert runner.invoke(args=["delphi", "seed-demo"]).exit_code == 0
+    with app.app_context():
+        _two_round_study()
+        db.session.commit()
+        checked, bad = 0, []
+        for table in db.metadata.sorted_tables:
+            columns = [c for c in table.columns if c.type.python_type is datetime]
+            if not columns:
+                continue
+            for row in db.session.execute(select(*columns)).all():
+                for column, value in zip(columns, row):
+                    if value is None:
+                        continue
+                    checked += 1
+                    if value.tzinfo is None or value.utcoffset() != timedelta(0):
+                        bad.append(f"{table.name}.{column.name}={value!r}")
+    assert checked > 100
+    assert bad == []
+
+
+# --- Telling the panel -----------------------------------------------------------------------------------------
+
+def test_opening_a_round_emails_every_consented_panelist(app):
+    with app.app_context():
+        study = make_study(n_experts=3)
+        from delphi.services.studies import panel
+
+        panel.add(study, "late@example.org", "Late Expert", by=organiser())  # invited, never consented
+        deadline = (utcnow() + timedelta(days=10)).replace(second=0, microsecond=0)
+        rnd = rounds.open_round(study, deadline, by=organiser())
+        db.session.commit()
+        n_items = len(rnd.round_items)
+    mails = [m for m in outbox(app) if "round 1" in m["Subject"].lower()]
+    assert sorted(m["To"] for m in mails) == [f"expert{i}@example.org" for i in (1, 2, 3)]
+    body = mails[0].get_content()
+    assert "MLM validation" in mails[0]["Subject"]
+    assert deadline.strftime("%d %b %Y %H:%M") in body
+    assert f"{n_items} items" in body
+    assert "minutes" in body  # a time estimate
+    assert re.search(r"http://\S+/expert/rounds/\d+", body)
+
+
+def test_a_closed_round_reads_as_closed_to_experts(app):
+    with app.app_context():
+        study, rnd = _closed_round_one(kinds=("indicator",))
+        db.session.commit()
+        round_id = rnd.id
+        domain = rnd.round_items[0].item.domain_code
+    client = _login(app, "expert1@example.org")
+    page = client.get(f"/expert/rounds/{round_id}/domains/{domain}")
+    assert page.status_code == 200
+    html = page.data.decode()
+    assert "Open until" not in html
+    assert "Submit round 1" not in html
+    assert "Save this page" not in html
+    assert "Round 1 closed" in html
+    assert 'data-autosave' not in html  # nothing on the page tries to save
+    home = client.get("/expert/").data.decode()
+    assert "Round 1 closed" in home
+
+
+def test_after_the_study_ends_the_expert_home_does_not_promise_another_round(app):
+    from tests.web.test_release import _two_round_study
+
+    with app.app_context():
+        study = db.session.get(Study, _two_round_study())
+        publication.publish(study, "2027", "", by=organiser())
+        db.session.commit()
+    home = _login(app, "expert1@example.org").get("/expert/").data.decode()
+    assert "next round" not in home
+    assert "The study has ended" in home
+
+
+# --- Decisions on an indicator settle everything under it, in any order ----------------------------------------
+
+@pytest.mark.parametrize("order", ["indicator first", "levels first"])
+@pytest.mark.parametrize("action", ["merge", "drop"])
+def test_a_drop_or_merge_of_an_indicator_settles_its_levels_and_the_next_round_opens(app, order, action):
+    with app.app_context():
+        study, rnd = _closed_round_one()
+        org = organiser()
+        source = _item(study, "II.3.3")
+        target = _item(study, "II.3.2")
+        level = _item(study, "II.3.3:L2")
+
+        def decide_indicator():
+            if action == "merge":
+                decisions.decide(rnd, source, Decision.MERGE, by=org, merge_into=target)
+            else:
+                decisions.decide(rnd, source, Decision.DROP, by=org, reason="Out of scope")
+
+        if order == "levels first":
+            decisions.decide(rnd, level, Decision.RERATE, by=org)
+            decisions.decide(rnd, _item(study, "II.3.3:levels"), Decision.ACCEPT, by=org)
+            decide_indicator()
+        else:
+            decide_indicator()
+            with pytest.raises(Exception) as refused:
+                decisions.decide(rnd, level, Decision.RERATE, by=org)
+            assert "II.3.3" in str(refused.value)
+        _decide_the_rest(rnd, Decision.RERATE)
+        rnd2 = rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
+        codes = {ri.item.code for ri in rnd2.round_items}
+        assert not any(c.startswith("II.3.3") for c in codes)
+        assert "II.3.2" in codes
+        row = db.session.scalar(select(ItemDecision).where(ItemDecision.round_id == rnd.id,
+                                                           ItemDecision.item_id == level.id))
+        assert row.decision == (Decision.MERGE if action == "merge" else Decision.DROP)
+        assert row.settled_by_id == source.id
+        assert level.state == (ItemState.MERGED if action == "merge" else ItemState.DROPPED)
+
+
+def test_the_dashboard_shows_a_settled_level_as_decided_with_its_indicator(app):
+    with app.app_context():
+        study, rnd = _closed_round_one()
+        decisions.decide(rnd, _item(study, "III.5.2"), Decision.DROP, by=organiser(), reason="Duplicate")
+        db.session.commit()
+        round_id = rnd.id
+    client = _login(app, "olga@example.org")
+    html = client.get(f"/organiser/rounds/{round_id}?domain=III").data.decode()
+    assert "dropped with III.5.2" in html
+
+
+# --- Releases --------------------------------------------------------------------------------------------------
+
+def test_a_release_label_that_looks_like_a_draft_is_refused(app):
+    from delphi.errors import InvalidInput
+    from tests.web.test_release import _two_round_study
+
+    with app.app_context():
+        study = db.session.get(Study, _two_round_study())
+        for label in ("draft-9", "Draft", "2027-draft", "draft2"):
+            with pytest.raises(InvalidInput, match="draft"):
+                publication.publish(study, label, "", by=organiser())
+        assert study.released_version_id is None
+
+
+def test_a_release_that_dropped_indicators_states_its_real_counts(app):
+    with app.app_context():
+        study, rnd = _closed_round_one(kinds=("indicator",))
+        org = organiser()
+        for code in ("II.3.3", "III.5.2"):
+            decisions.decide(rnd, _item(study, code), Decision.DROP, by=org, reason="Out of scope")
+        _decide_the_rest(rnd)
+        version = publication.publish(study, "2027", "", by=org)
+        db.session.commit()
+        study_id, slug = study.id, version.framework.slug
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/frameworks/{slug}/2027").data.decode()
+    assert "47 indicators" in page and "49 indicators" not in page
+    package = client.get(f"/organiser/studies/{study_id}/data-package.zip")
+    final = json.loads(zipfile.ZipFile(BytesIO(package.data)).read("framework-final.json"))
+    assert "47 indicators" in final["description"] and "49" not in final["description"]
+    assert sum(len(s["indicators"]) for d in final["domains"] for s in d["subdomains"]) == 47
+
+
+def test_datetimes_compare_with_aware_now(app):
+    """The service that failed: extend compares the stored deadline with now."""
+    with app.app_context():
+        study = make_study(n_experts=1)
+        rnd = open_first_round(study)
+        db.session.commit()
+        db.session.expire_all()
+        rnd = db.session.get(Round, rnd.id)
+        rounds.extend(rnd, datetime.now(timezone.utc) + timedelta(days=20), by=organiser())
+        assert rnd.deadline > utcnow()
+
+
+# --- One definition of a respondent ----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("definition, respondents, n_first", [("any_rating", 3, 3), ("submitted", 2, 2)])
+def test_one_definition_of_a_respondent_for_the_dashboard_statistics_report_and_package(
+        app, definition, respondents, n_first):
+    import csv
+    import io
+
+    from delphi.services.release import report
+    from delphi.services.studies import design
+
+    with app.app_context():
+        study = make_study(n_experts=3, kinds=("indicator",))
+        protocol = dict(study.protocol, respondents=definition)
+        design.set_protocol(study, protocol, by=organiser())
+        rnd = open_first_round(study)
+        first = rnd.round_items[0]
+        for p in study.panelists:
+            if p.pseudonym == "E03":  # rates one item, never submits
+                ratings.save(rnd, p, first.item_id, ratings={"agreement": 1})
+                continue
+            for ri in rnd.round_items:
+                ratings.save(rnd, p, ri.item_id, ratings={"agreement": 3})
+            ratings.submit(rnd, p)
+        rounds.close(rnd, by=organiser())
+        db.session.commit()
+        stored = rnd.results
+        first_code = first.item.code
+        summary = report.build(study)["rounds"][0]
+        study_id, round_id = study.id, rnd.id
+    assert stored["respondents"]["count"] == respondents
+    assert stored["respondents"]["partial"] == 1 and stored["respondents"]["submitted"] == 2
+    row = next(r for r in stored["questions"]["agreement"]["items"] if r["item"] == first_code)
+    assert row["n"] == n_first
+    assert summary.respondents == respondents and summary.partial == 1
+    assert summary.response_rate == pytest.approx(respondents / 3)
+
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/organiser/rounds/{round_id}?domain={first_code.split('.')[0]}").data.decode()
+    percent = round(100 * respondents / 3)
+    assert f"{respondents} of 3 panelists responded ({percent} %)" in page
+    assert "1 rated without submitting" in page
+    assert "response rate 100" not in page  # no second, disagreeing figure
+
+    package = zipfile.ZipFile(BytesIO(client.get(f"/organiser/studies/{study_id}/data-package.zip").data))
+    assert json.loads(package.read("analysis.json"))["respondents"] == definition
+    counted = {r["panelist"] for r in csv.DictReader(io.StringIO(package.read("ratings.csv").decode()))}
+    assert counted == ({"E01", "E02", "E03"} if definition == "any_rating" else {"E01", "E02"})
+    if definition == "submitted":
+        left_out = list(csv.DictReader(io.StringIO(package.read("ratings-not-counted.csv").decode())))
+        assert {r["panelist"] for r in left_out} == {"E03"}
+    rounds_csv = list(csv.DictReader(io.StringIO(package.read("rounds.csv").decode())))
+    assert rounds_csv[0]["respondents"] == str(respondents)
+
+
+# --- Declarations of interest and where each expert stands -----------------------------------------------------
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_declarations_of_interest_reach_the_organiser_and_the_report_without_attribution(app, publish):
+    from delphi.services.studies import design, panel
+
+    with app.app_context():
+        study = make_study(n_experts=3, kinds=("indicator",))
+        design.set_protocol(study, dict(study.protocol, publish_interests=publish), by=organiser())
+        e1 = next(p for p in study.panelists if p.pseudonym == "E01")
+        panel.consent(e1, "Advisory board of a sequencing company")
+        rnd = open_first_round(study)
+        ratings.save(rnd, e1, rnd.round_items[0].item_id, ratings={"agreement": 3})
+        db.session.commit()
+        study_id = study.id
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}/panel").data.decode()
+    assert "Advisory board of a sequencing company" in page
+    row = re.search(r"<tr><td>E01</td>.*?</tr>", page, re.S).group(0)
+    assert "started" in row and "agreement" not in row  # progress, never a rating
+    assert re.search(r"<tr><td>E02</td>.*?not started", page, re.S)
+
+    report = client.get(f"/organiser/studies/{study_id}/report").data.decode()
+    assert "1 of the 3 panelists who consented declared interests" in report
+    assert ("Advisory board of a sequencing company" in report) == publish
+    package = zipfile.ZipFile(BytesIO(client.get(f"/organiser/studies/{study_id}/data-package.zip").data))
+    assert ("interests.csv" in package.namelist()) == publish
+    if publish:
+        text = package.read("interests.csv").decode()
+        assert "Advisory board" in text and "E01" not in text
