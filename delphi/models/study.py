@@ -238,6 +238,8 @@ class ItemDecision(db.Model):
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("items.id"))
+    # What undo needs: the texts before a revision, a dropped element's snapshot, the items' earlier states.
+    undo: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Set when this decision came with another item's (its indicator's drop or merge), not made on its own.
     settled_by_id: Mapped[int | None] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

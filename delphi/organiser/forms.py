@@ -63,6 +63,8 @@ class ProtocolForm(FlaskForm):
                               choices=[SelectChoice(k, v[0].upper() + v[1:]) for k, v in RESPONDENTS.items()],
                               description="One definition for the dashboard, the statistics, the report and the data "
                                           "package.")
+    publish_interests = BooleanField("The panel agreed to publish the declarations of interest (without attribution) "
+                                     "in the report and the data package")
     comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",
                                                 validators=[Optional(), NumberRange(1, 9)])
     consent_text = TextAreaField("Consent text experts accept before rating", validators=[DataRequired()])

@@ -14,6 +14,7 @@ from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import (
     AuditEvent,
+    Decision,
     FrameworkVersion,
     Study,
     StudyOrganiser,
@@ -32,7 +33,7 @@ from delphi.permissions import (
     load_study_for_organiser,
     require,
 )
-from delphi.services.studies import design, exports, protocols, rounds
+from delphi.services.studies import decisions, design, exports, protocols, rounds
 
 
 def _version_choices() -> list[SelectChoice]:
@@ -107,6 +108,9 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
             "stability_threshold": form.stability_threshold.data, "stopping": form.stopping.data,
             "max_rounds": form.max_rounds.data, "quartiles": form.quartiles.data,
             "drop_decided": form.drop_decided.data, "respondents": form.respondents.data,
+            "publish_interests": form.publish_interests.data,
+            "default_actions": {k.removeprefix("default_action-"): v for k, v in request.form.items()
+                                if k.startswith("default_action-")},
             "comment_required_at_or_below": form.comment_required_at_or_below.data}
 
 
@@ -130,6 +134,7 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.quartiles.data = p["quartiles"]
     form.drop_decided.data = p["drop_decided"]
     form.respondents.data = p.get("respondents") or "any_rating"
+    form.publish_interests.data = bool(p.get("publish_interests"))
     form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")
     form.consent_text.data = st.consent_text
 
@@ -154,13 +159,18 @@ def protocol(study_id: int):
         except DomainError as exc:
             db.session.rollback()
             flash(exc.message, "error")
-            return render_template("organiser/protocol.html", study=st, form=form), 400
+            return render_template("organiser/protocol.html", study=st, form=form, **_action_context(st)), 400
         db.session.commit()
         flash("Protocol saved. It will be locked when round 1 opens.", "success")
         return redirect(url_for("organiser.study", study_id=st.id))
     elif request.method == "POST":
-        return render_template("organiser/protocol.html", study=st, form=form), 400
-    return render_template("organiser/protocol.html", study=st, form=form)
+        return render_template("organiser/protocol.html", study=st, form=form, **_action_context(st)), 400
+    return render_template("organiser/protocol.html", study=st, form=form, **_action_context(st))
+
+
+def _action_context(st: Study) -> dict:
+    return {"default_actions": protocols.default_actions(st.protocol),
+            "action_labels": {d.value: decisions.LABELS[d] for d in Decision if d.value in protocols.ACTIONS}}
 
 
 @bp.get("/studies/<int:study_id>/ratings.<fmt>")

@@ -156,6 +156,11 @@ TABLE: dict[str, list[Case]] = {
                                       owner=ORGANISER_A)],
     "organiser.decide": [Case(lambda w: f"/organiser/rounds/{w.round_a1}/items/{w.item_a}/decision",
                               post=STUDY_POST, owner=ORGANISER_A, body={"decision": "drop", "reason": "x"})],
+    "organiser.undo_decision": [Case(lambda w: f"/organiser/rounds/{w.round_a1}/items/{w.item_a}/undo",
+                                     post=STUDY_POST, owner=ORGANISER_A)],
+    "organiser.decide_many": [Case(lambda w: f"/organiser/rounds/{w.round_a1}/decisions", post=STUDY_POST,
+                                   owner=ORGANISER_A, body={"scope": "matching", "decision": "accept",
+                                                            "domain": "all"})],
     "organiser.export_ratings": [Case(_study("/ratings.csv"), get=STUDY, owner=ORGANISER_A),
                                  Case(_study("/ratings.xlsx"), get=STUDY, owner=ORGANISER_A)],
     "organiser.export_results": [

@@ -206,7 +206,7 @@ def test_the_dashboard_shows_a_settled_level_as_decided_with_its_indicator(app):
         db.session.commit()
         round_id = rnd.id
     client = _login(app, "olga@example.org")
-    html = client.get(f"/organiser/rounds/{round_id}?domain=III").data.decode()
+    html = client.get(f"/organiser/rounds/{round_id}?domain=III&state=decided").data.decode()
     assert "dropped with III.5.2" in html
 
 
@@ -340,3 +340,81 @@ def test_declarations_of_interest_reach_the_organiser_and_the_report_without_att
     if publish:
         text = package.read("interests.csv").decode()
         assert "Advisory board" in text and "E01" not in text
+
+
+# --- Undo and decisions on many items --------------------------------------------------------------------------
+
+def _draft_checksum(study: Study) -> str:
+    import framework as fwlib
+
+    from delphi.services.frameworks import versions
+
+    db.session.expire_all()
+    return fwlib.checksum(versions.to_document(study.framework_version))
+
+
+def _states(study: Study) -> dict[str, str]:
+    return {i.code: i.state.value for i in study.items}
+
+
+@pytest.mark.parametrize("decision, code, extra", [
+    (Decision.REVISE, "II.3.3", {"new_text": "A new statement", "reason": "comments"}),
+    (Decision.REVISE, "II.3.3:levels", {"new_levels": [f"New level {n}" for n in range(1, 6)], "reason": "c"}),
+    (Decision.DROP, "II.3", {"reason": "out of scope"}),
+    (Decision.DROP, "II.3.3", {"reason": "out of scope"}),
+    (Decision.MERGE, "II.3", {"merge_into": "II.2"}),
+    (Decision.MERGE, "II.3.3", {"merge_into": "II.3.2"}),
+    (Decision.ACCEPT, "II.3.3:L2", {}),
+])
+def test_undo_puts_the_draft_and_the_items_back_as_they_were(app, decision, code, extra):
+    with app.app_context():
+        study, rnd = _closed_round_one(kinds=("subdomain", "indicator", "level_set", "level"))
+        org = organiser()
+        checksum, states = _draft_checksum(study), _states(study)
+        kwargs = dict(extra)
+        if "merge_into" in kwargs:
+            kwargs["merge_into"] = _item(study, kwargs["merge_into"])
+        decisions.decide(rnd, _item(study, code), decision, by=org, **kwargs)
+        assert _draft_checksum(study) != checksum or decision == Decision.ACCEPT
+        decisions.undo(rnd, _item(study, code), by=org)
+        assert _draft_checksum(study) == checksum
+        assert _states(study) == states
+        assert db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == rnd.id)).all() == []
+        # ... and the study goes on: decide everything, open round 2.
+        decisions.decide(rnd, _item(study, code), decision, by=org, **kwargs)
+        _decide_the_rest(rnd, Decision.RERATE)
+        assert rounds.open_round(study, utcnow() + timedelta(days=7), by=org).number == 2
+
+
+def test_a_settled_item_and_a_decision_after_the_next_round_opened_cannot_be_undone(app):
+    from delphi.errors import InvalidInput
+
+    with app.app_context():
+        study, rnd = _closed_round_one()
+        org = organiser()
+        decisions.decide(rnd, _item(study, "II.3.3"), Decision.DROP, by=org, reason="scope")
+        with pytest.raises(InvalidInput, match="undo that decision instead"):
+            decisions.undo(rnd, _item(study, "II.3.3:L2"), by=org)
+        with pytest.raises(InvalidInput, match="no decision to undo"):
+            decisions.undo(rnd, _item(study, "II.3.2"), by=org)
+        _decide_the_rest(rnd, Decision.RERATE)
+        rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
+        with pytest.raises(InvalidInput, match="later round has opened"):
+            decisions.undo(rnd, _item(study, "II.3.3"), by=org)
+
+
+def test_decisions_on_many_items_skip_the_decided_and_the_impossible(app):
+    with app.app_context():
+        study, rnd = _closed_round_one()
+        org = organiser()
+        decisions.decide(rnd, _item(study, "II.3.3"), Decision.DROP, by=org, reason="scope")
+        decisions.decide(rnd, _item(study, "II.3.2"), Decision.RERATE, by=org)
+        n = decisions.decide_many(rnd, [ri.item for ri in rnd.round_items], Decision.ACCEPT, by=org)
+        total = len(rnd.round_items)
+        settled = 1 + 1 + 5  # II.3.3, its level set and its five levels
+        assert n == total - settled - 1
+        made = db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == rnd.id)).all()
+        assert len(made) == total and len({d.item_id for d in made}) == total
+        assert _item(study, "II.3.2").state == ItemState.ACTIVE
+        with pytest.raises(Exception, match="one by one"):
+            decisions.decide_many(rnd, [_item(study, "II.3.1")], Decision.DROP, by=org)

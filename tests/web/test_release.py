@@ -183,7 +183,7 @@ def test_dashboard_filters_by_outcome_and_sorts_by_agreement(app, client, login_
     with app.app_context():
         round_id = db.session.get(Study, finished_study).rounds[0].id
     page = client.get(f"/organiser/rounds/{round_id}?outcome=reformulated").data.decode()
-    assert "2 of 8 items shown" in page
+    assert "2 of 2 matching items shown; 8 items in the round" in page
     page = client.get(f"/organiser/rounds/{round_id}?sort=agreement").data.decode()
     # II (3 of 5 agree) before I (4 of 5) before the 100 % items; framework order would be I, II, III.
     assert page.index("<strong>II</strong>") < page.index("<strong>I</strong>") < page.index("<strong>III</strong>")

@@ -1,30 +1,44 @@
-"""Between rounds: the organiser's decision on each item (accept, revise, drop, re-rate, merge), and new items.
+"""Between rounds: the organiser's decision on each item (accept, revise, drop, re-rate, merge), many at once, and
+undo — until the next round opens.
 
 Revisions, drops and merges change the study's framework draft at once, so the draft always holds the current
-wording; the decision row keeps the wording before and after and the reason, for the report.
+wording; the decision row keeps the wording before and after and the reason, for the report, and what undo needs
+(`undo`: the earlier texts, the dropped element's snapshot, the items' earlier states).
+
+A drop (or an indicator's merge) settles every item under the element: those items get a decision that came with
+it ("dropped with II.3.3", settled_by_id), and any decision the organiser had made on them first is undone. So the
+organiser may work top-down or bottom-up, and the next round can always open.
 """
 from __future__ import annotations
 
-import framework as fwlib
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
 from delphi.extensions import db
-from delphi.models import (
-    Decision,
-    Item,
-    ItemDecision,
-    ItemKind,
-    ItemState,
-    Round,
-    RoundStatus,
-    User,
-)
+from delphi.models import Decision, Item, ItemDecision, ItemKind, ItemState, Round, RoundStatus, User
 from delphi.services.accounts import audit
-from delphi.services.frameworks import editing
-from delphi.services.studies import design, results
+from delphi.services.frameworks import editing, snapshots
+from delphi.services.studies import results
 
 TEXT_FIELD = {ItemKind.DOMAIN: "title", ItemKind.SUBDOMAIN: "title", ItemKind.INDICATOR: "statement"}
+BULK = (Decision.ACCEPT, Decision.RERATE)  # the decisions that need no wording or target of their own
+LABELS = {Decision.ACCEPT: "Accept", Decision.REVISE: "Revise wording", Decision.DROP: "Drop",
+          Decision.RERATE: "Re-rate unchanged", Decision.MERGE: "Merge into another item"}
+
+
+def available(item: Item) -> list[Decision]:
+    """The decisions that can succeed on this item, in the order the form offers them."""
+    if item.state in (ItemState.DROPPED, ItemState.MERGED):
+        return []
+    offered = [Decision.ACCEPT, Decision.REVISE, Decision.RERATE]
+    if item.kind in (ItemKind.DOMAIN, ItemKind.SUBDOMAIN, ItemKind.INDICATOR):
+        offered.insert(2, Decision.DROP)
+    if item.kind in (ItemKind.SUBDOMAIN, ItemKind.INDICATOR):
+        offered.append(Decision.MERGE)
+    return offered
 
 
 def _descendants(item: Item) -> list[Item]:
@@ -35,7 +49,7 @@ def _descendants(item: Item) -> list[Item]:
             (i.element_code == item.element_code or i.element_code.startswith(prefix))]
 
 
-def _decision_of(rnd: Round, item: Item) -> ItemDecision | None:
+def decision_of(rnd: Round, item: Item) -> ItemDecision | None:
     return db.session.scalar(select(ItemDecision).where(ItemDecision.round_id == rnd.id,
                                                         ItemDecision.item_id == item.id))
 
@@ -48,31 +62,39 @@ def settled_wording(row: ItemDecision, codes: dict[int, str]) -> str:
     return f"dropped with {source}"
 
 
-def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str = "",
-           new_text: str | None = None, new_levels: list[str] | None = None,
-           merge_into: Item | None = None) -> ItemDecision:
-    """Record one decision. A drop (or an indicator's merge) settles every item under the element too: their own
-    decisions, if any were made first, give way to 'dropped with …' / 'merged into … with …', so the organiser may
-    work top-down or bottom-up and the next round can always open."""
+def _check_can_decide(rnd: Round) -> None:
     if rnd.status != RoundStatus.CLOSED:
         raise InvalidInput("Decisions are made after the round has closed.")
     if rnd.study.current_round.id != rnd.id:
         raise InvalidInput("A later round has opened; decisions on this round can no longer change.")
-    existing = _decision_of(rnd, item)
+
+
+def _code(item_id: int | None) -> str:
+    item = db.session.get(Item, item_id) if item_id else None
+    return item.code if item else "?"
+
+
+def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str = "",
+           new_text: str | None = None, new_levels: list[str] | None = None,
+           merge_into: Item | None = None, outcomes: dict[str, str | None] | None = None) -> ItemDecision:
+    """Record one decision (outcomes: the round's, when the caller decides many items at once)."""
+    _check_can_decide(rnd)
+    existing = decision_of(rnd, item)
     if existing is not None and existing.settled_by_id is not None:
-        source = db.session.get(Item, existing.settled_by_id)
-        raise InvalidInput(f"{item.code} was settled by the decision on {source.code} "
-                           f"({settled_wording(existing, {source.id: source.code, **_codes(existing)})}); "
-                           f"it needs no decision of its own.")
+        raise InvalidInput(f"{item.code} was settled by the decision on {_code(existing.settled_by_id)} "
+                           f"({existing.reason}); it needs no decision of its own.")
     if existing is not None:
-        raise InvalidInput(f"Item {item.code} already has a decision for round {rnd.number}.")
+        raise InvalidInput(f"Item {item.code} already has a decision for round {rnd.number}. Undo it first to "
+                           "decide again.")
     if item.state in (ItemState.DROPPED, ItemState.MERGED):
         raise InvalidInput(f"{item.code} has already been {item.state.value}; it needs no decision.")
+    if decision not in available(item):
+        raise InvalidInput(_why_not(item, decision))
     version = rnd.study.framework_version
-    outcomes = results.outcomes(rnd)
-    outcome = outcomes.get(item.code)
+    outcomes = results.outcomes(rnd) if outcomes is None else outcomes
     before = after = None
     reason = (reason or "").strip()
+    undo: dict[str, Any] = {"states": {str(item.id): [item.state.value, item.merged_into_id]}}
     settles: list[Item] = []
 
     if decision == Decision.ACCEPT:
@@ -83,39 +105,43 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
         if not reason:
             raise InvalidInput("Give the reason for the revision (e.g. the comments it follows).")
         before, after = _revise(version, item, new_text, new_levels)
+        undo["texts"] = _texts_of(item, before)
         item.state = ItemState.ACTIVE
     elif decision == Decision.DROP:
         if not reason:
             raise InvalidInput("Give the reason for dropping the item.")
-        if item.kind in (ItemKind.LEVEL_SET, ItemKind.LEVEL):
-            raise InvalidInput("Every indicator keeps five levels: revise the level descriptions instead, or drop "
-                               "the indicator.")
+        settles = _descendants(item)
+        _clear_decisions_under(rnd, item, settles, by=by)
+        undo["states"].update({str(c.id): [c.state.value, c.merged_into_id] for c in settles})
+        undo["snapshot"] = snapshots.snapshot(version, item.element_code)
         before = editing.delete(version, item.element_code)
         item.state = ItemState.DROPPED
-        settles = _descendants(item)
         for child in settles:
             child.state = ItemState.DROPPED
     elif decision == Decision.MERGE:
         if merge_into is None or merge_into.id == item.id or merge_into.kind != item.kind:
-            raise InvalidInput("Choose another item of the same kind to merge this one into.")
+            raise InvalidInput(f"Choose another {item.kind.value.replace('_', ' ')} to merge {item.code} into.")
         if merge_into.state in (ItemState.DROPPED, ItemState.MERGED):
-            raise InvalidInput(f"{merge_into.code} has been dropped or merged itself.")
+            raise InvalidInput(f"{merge_into.code} has been {merge_into.state.value} itself; choose another item.")
         if item.kind == ItemKind.SUBDOMAIN:
+            source = editing.find_element(version, item.element_code)
+            undo["moved"] = [[ind.code, ind.position] for ind in source.indicators]
             editing.move_indicators(version, item.element_code, merge_into.element_code)
-        elif item.kind != ItemKind.INDICATOR:
-            raise InvalidInput("Only subdomains and indicators can be merged.")
+        else:
+            settles = _descendants(item)
+            _clear_decisions_under(rnd, item, settles, by=by)
+            undo["states"].update({str(c.id): [c.state.value, c.merged_into_id] for c in settles})
+        undo["snapshot"] = snapshots.snapshot(version, item.element_code)
         before = editing.delete(version, item.element_code)
         item.state = ItemState.MERGED
         item.merged_into_id = merge_into.id
-        if item.kind == ItemKind.INDICATOR:
-            settles = _descendants(item)
-            for child in settles:
-                child.state = ItemState.MERGED
-                child.merged_into_id = merge_into.id
+        for child in settles:
+            child.state = ItemState.MERGED
+            child.merged_into_id = merge_into.id
         reason = reason or f"merged into {merge_into.code}"
-    row = ItemDecision(round_id=rnd.id, item_id=item.id, outcome=outcome, decision=decision, reason=reason,
-                       before=before, after=after, merged_into_id=merge_into.id if merge_into else None,
-                       decided_by_id=by.id)
+    row = ItemDecision(round_id=rnd.id, item_id=item.id, outcome=outcomes.get(item.code), decision=decision,
+                       reason=reason, before=before, after=after, undo=undo,
+                       merged_into_id=merge_into.id if merge_into else None, decided_by_id=by.id)
     db.session.add(row)
     _settle(rnd, item, row, settles, outcomes, by=by)
     db.session.flush()
@@ -125,34 +151,108 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
     return row
 
 
-def _codes(row: ItemDecision) -> dict[int, str]:
-    if row.merged_into_id is None:
-        return {}
-    target = db.session.get(Item, row.merged_into_id)
-    return {target.id: target.code} if target else {}
+def _why_not(item: Item, decision: Decision) -> str:
+    if decision == Decision.DROP and item.kind in (ItemKind.LEVEL_SET, ItemKind.LEVEL):
+        return ("Every indicator keeps five levels: revise the level descriptions instead, or drop the indicator "
+                f"{item.element_code}.")
+    if decision == Decision.MERGE:
+        return "Only subdomains and indicators can be merged."
+    return f"{LABELS[decision]} is not possible for {item.code}."
 
 
-def _settle(rnd: Round, item: Item, row: ItemDecision, children: list[Item], outcomes: dict[str, str], *,
+def _texts_of(item: Item, before: dict[str, Any]) -> dict[str, str]:
+    if item.kind == ItemKind.LEVEL_SET:
+        return {f"level_{n}": text for n, text in enumerate(before["levels"], 1)}
+    return {k: v for k, v in before.items() if k != "code"}
+
+
+def _clear_decisions_under(rnd: Round, item: Item, children: list[Item], *, by: User) -> None:
+    """Undo the organiser's own decisions on items under an element about to be dropped or merged (a level's
+    revision, say), so the element's snapshot and the items' states are as before any of them."""
+    ids = [c.id for c in children]
+    own = db.session.scalars(select(ItemDecision).where(
+        ItemDecision.round_id == rnd.id, ItemDecision.item_id.in_(ids or [-1]),
+        ItemDecision.settled_by_id.is_(None)).order_by(ItemDecision.id.desc())).all()
+    for earlier in own:
+        _revert(rnd, earlier, by=by, why=f"superseded by the decision on {item.code}")
+
+
+def _settle(rnd: Round, item: Item, row: ItemDecision, children: list[Item], outcomes: dict[str, str | None], *,
             by: User) -> None:
-    """Give every item under a dropped or merged element that this round rated a decision that came with it,
-    replacing any decision the organiser had made on it first (that decision is in the audit log)."""
+    """Give every item under a dropped or merged element that this round rated a decision that came with it."""
     in_round = {ri.item_id for ri in rnd.round_items}
-    codes = {item.id: item.code, **_codes(row)}
+    codes = {item.id: item.code}
+    if row.merged_into_id:
+        codes[row.merged_into_id] = _code(row.merged_into_id)
     for child in children:
         if child.id not in in_round:
             continue
-        earlier = _decision_of(rnd, child)
-        if earlier is not None:
-            audit.record(by, "decision_superseded", "item", child.id,
-                         before={"round": rnd.number, "decision": earlier.decision.value, "reason": earlier.reason},
-                         after={"settled_by": item.code})
-            db.session.delete(earlier)
-            db.session.flush()
         settled = ItemDecision(round_id=rnd.id, item_id=child.id, outcome=outcomes.get(child.code),
                                decision=row.decision, merged_into_id=row.merged_into_id, settled_by_id=item.id,
                                decided_by_id=by.id)
         settled.reason = settled_wording(settled, codes)
         db.session.add(settled)
+
+
+def undo(rnd: Round, item: Item, *, by: User) -> None:
+    """Take a decision back while the next round has not opened: the draft, the item and the items it settled
+    return to how they were before it, and the item is undecided again."""
+    _check_can_decide(rnd)
+    row = decision_of(rnd, item)
+    if row is None:
+        raise InvalidInput(f"{item.code} has no decision to undo.")
+    if row.settled_by_id is not None:
+        raise InvalidInput(f"{item.code} was settled by the decision on {_code(row.settled_by_id)}; undo that "
+                           "decision instead.")
+    _revert(rnd, row, by=by, why="undone by the organiser")
+
+
+def _revert(rnd: Round, row: ItemDecision, *, by: User, why: str) -> None:
+    version = rnd.study.framework_version
+    item = db.session.get(Item, row.item_id)
+    data = row.undo or {}
+    if row.decision == Decision.REVISE:
+        for field, text in (data.get("texts") or {}).items():
+            editing.reword(version, item.element_code, field, text)
+    elif row.decision in (Decision.DROP, Decision.MERGE):
+        if "snapshot" not in data:
+            raise InvalidInput(f"The decision on {item.code} was recorded before decisions could be undone.")
+        snapshots.restore(version, data["snapshot"])
+        for code, position in data.get("moved") or []:  # a subdomain's merge: its indicators come back
+            indicator = editing.find_element(version, code)
+            indicator.subdomain_id = editing.find_element(version, item.element_code).id
+            indicator.position = position
+        for settled in db.session.scalars(select(ItemDecision).where(
+                ItemDecision.round_id == rnd.id, ItemDecision.settled_by_id == item.id)):
+            db.session.delete(settled)
+    for item_id, (state, merged_into_id) in (data.get("states") or {}).items():
+        other = db.session.get(Item, int(item_id))
+        other.state = ItemState(state)
+        other.merged_into_id = merged_into_id
+    audit.record(by, "undo_decision", "item", item.id,
+                 before={"round": rnd.number, "decision": row.decision.value, "reason": row.reason},
+                 after={"why": why})
+    db.session.delete(row)
+    db.session.flush()
+    db.session.expire(rnd.study.framework_version)
+
+
+def decide_many(rnd: Round, items: Iterable[Item], decision: Decision, *, by: User, reason: str = "") -> int:
+    """The same decision on many items (accept or re-rate): items already decided or settled are left as they
+    are. Returns how many were decided."""
+    if decision not in BULK:
+        raise InvalidInput("Many items at once can be accepted or re-rated; revise, drop and merge one by one.")
+    _check_can_decide(rnd)
+    outcomes = results.outcomes(rnd)
+    decided = set(db.session.scalars(select(ItemDecision.item_id).where(ItemDecision.round_id == rnd.id)))
+    in_round = {ri.item_id for ri in rnd.round_items}
+    n = 0
+    for item in items:
+        if item.id in decided or item.id not in in_round or decision not in available(item):
+            continue
+        decide(rnd, item, decision, by=by, reason=reason, outcomes=outcomes)
+        n += 1
+    return n
 
 
 def _revise(version, item: Item, new_text: str | None, new_levels: list[str] | None):
@@ -174,36 +274,3 @@ def _revise(version, item: Item, new_text: str | None, new_levels: list[str] | N
     if before[field] == after[field]:
         raise InvalidInput("The new wording is identical to the current one; choose re-rate instead.")
     return before, after
-
-
-def items_for_next_round(study) -> list[Item]:
-    keep_accepted = not study.protocol.get("drop_decided", True)
-    return [i for i in study.items
-            if i.state == ItemState.ACTIVE or (keep_accepted and i.state == ItemState.ACCEPTED)]
-
-
-def add_proposed_item(study, kind: ItemKind, element_code: str, *, by: User) -> Item:
-    """An item for an element added to the draft between rounds (e.g. an indicator experts proposed)."""
-    from delphi.services.frameworks import versions
-
-    if not element_code:
-        raise InvalidInput("Give the code of the element to rate, e.g. II.3.4.")
-    doc = versions.to_document(study.framework_version)
-    element = doc.find(element_code)
-    if element is None:
-        raise InvalidInput(f"{element_code} is not in the framework draft: add it in the editor first.")
-    expected = {ItemKind.DOMAIN: fwlib.Domain, ItemKind.SUBDOMAIN: fwlib.Subdomain}.get(kind, fwlib.Indicator)
-    if not isinstance(element, expected):
-        raise InvalidInput(f"{element_code} is not a {kind.value.replace('_', ' ')}.")
-    code = design.item_code(kind, element_code)
-    if any(i.code == code for i in study.items):
-        raise InvalidInput(f"{code} is already an item of this study.")
-    domain = element_code
-    while doc.parent_code(domain):
-        domain = doc.parent_code(domain)
-    item = Item(code=design.item_code(kind, element_code), element_code=element_code,
-                kind=kind, domain_code=domain, position=len(study.items) + 1, proposed=True)
-    study.items.append(item)
-    db.session.flush()
-    audit.record(by, "add_item", "study", study.id, after={"item": item.code})
-    return item

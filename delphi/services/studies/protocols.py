@@ -132,6 +132,10 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
+    chosen = p.get("default_actions") or {}
+    if not isinstance(chosen, dict) or any(v not in ACTIONS for v in chosen.values()):
+        raise InvalidInput("A default action per outcome is one of accept, revise, drop or rerate.")
+    p["default_actions"] = default_actions(p)
     p["respondents"] = p.get("respondents") or "any_rating"
     if p["respondents"] not in RESPONDENTS:
         raise InvalidInput("Who counts as a respondent: 'any_rating' (gave a rating) or 'submitted' (submitted "
@@ -151,6 +155,35 @@ def analysis_config(protocol: dict[str, Any], question: dict[str, Any], panel_si
         rule=stats.load_rule(rule), quartiles=protocol.get("quartiles", "linear"),
         panel_size=panel_size, max_rounds=protocol.get("max_rounds"),
         stability_threshold=float(protocol.get("stability_threshold", 0.15)))
+
+
+ACTIONS = ("accept", "revise", "drop", "rerate")  # what an outcome may suggest (merge needs a target: never a default)
+
+
+def rule_outcomes(protocol: dict[str, Any]) -> list[str]:
+    """Every outcome the protocol's consensus rule can give, in the rule's order."""
+    rule = stats.load_rule(protocol.get("rule") or "mlm-2021").to_dict()
+    names = [c["outcome"] for c in rule.get("clauses", [])] + [rule.get("otherwise")]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def _guess_action(outcome: str, decided: set[str]) -> str:
+    name = outcome.lower()
+    if any(w in name for w in ("out", "inappropriate", "drop", "exclude", "reject")):
+        return "drop"
+    if "reformulat" in name or "revis" in name:
+        return "revise"
+    return "accept" if outcome in decided else "rerate"
+
+
+def default_actions(protocol: dict[str, Any]) -> dict[str, str]:
+    """Outcome -> the decision the dashboard pre-selects (and "apply the defaults" makes, for accept/re-rate);
+    the protocol's own choice where it has one, else a guess from the rule (decided outcomes are accepted)."""
+    rule = stats.load_rule(protocol.get("rule") or "mlm-2021")
+    decided = set(rule.decided or ())
+    chosen = protocol.get("default_actions") or {}
+    return {o: chosen.get(o) if chosen.get(o) in ACTIONS else _guess_action(o, decided)
+            for o in rule_outcomes(protocol)}
 
 
 def respondents(protocol: dict[str, Any]) -> str:

@@ -27,7 +27,8 @@ from delphi.models import (
 )
 from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
-from delphi.services.studies import decisions, design, panel, results
+from delphi.services.studies import design, panel, results
+from delphi.services.studies import items as study_items
 from delphi.services.studies.round_lock import RoundNotOpen
 
 
@@ -51,7 +52,7 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     if number == 1:
         design.build_items(study, doc)
         design.lock_protocol(study)
-    items = decisions.items_for_next_round(study)
+    items = study_items.items_for_next_round(study)
     if previous is not None:
         undecided = results.undecided_without_decision(previous)
         if undecided:

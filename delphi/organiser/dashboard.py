@@ -1,0 +1,161 @@
+"""The consensus dashboard of a closed round: one domain (or one page of items) at a time, with the evidence beside
+each decision — statistics, the previous round's values, the panel's comments — and filters that survive every
+decision, undo and bulk decision (they travel in the query string)."""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import redirect, render_template, request, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
+
+from delphi.extensions import db
+from delphi.models import Comment, ItemDecision, ItemKind, Round, RoundItem
+from delphi.organiser.blueprint import bp
+from delphi.organiser.forms import DecisionForm
+from delphi.permissions import is_organiser, load_round_for_organiser, require
+from delphi.services.studies import decisions, protocols, results, rounds
+
+PAGE_SIZE = 50
+FILTERS = ("outcome", "domain", "kind", "state", "unstable", "sort", "view", "page")
+SORTS = {
+    "position": lambda r: r["position"],
+    "agreement": lambda r: (r["agree"] is None, r["agree"] if r["agree"] is not None else 0),
+    "iqr": lambda r: (r["iqr"] is None, -(r["iqr"] or 0)),
+    "change": lambda r: (r["change"] is None, -(r["change"] or 0)),
+}
+STATES = {"": "all", "undecided": "undecided", "decided": "decided"}
+
+
+def read_filters(args) -> dict[str, str]:
+    """The dashboard's filters from a query string or a form, unknown values dropped."""
+    out = {key: (args.get(key) or "").strip() for key in FILTERS}
+    if out["sort"] not in SORTS:
+        out["sort"] = "position"
+    if out["state"] not in STATES:
+        out["state"] = ""
+    out["unstable"] = "1" if out["unstable"] == "1" else ""
+    out["view"] = "groups" if out["view"] == "groups" else ""
+    out["page"] = out["page"] if out["page"].isdigit() else ""
+    return out
+
+
+def dashboard_url(round_id: int, filters: dict[str, str], anchor: str | None = None, **changes: str) -> str:
+    query = {k: v for k, v in {**filters, **changes}.items() if v}
+    return url_for("organiser.review_round", round_id=round_id, **query) + (f"#{anchor}" if anchor else "")
+
+
+def round_items(rnd: Round) -> list[RoundItem]:
+    """The round's items with their Item rows, in one query."""
+    return list(db.session.scalars(select(RoundItem).join(RoundItem.item).options(contains_eager(RoundItem.item))
+                                   .where(RoundItem.round_id == rnd.id).order_by(RoundItem.position)))
+
+
+def item_table(rnd: Round, items: list[RoundItem]) -> list[dict[str, Any]]:
+    """One light row per item (what filtering and sorting need); the evidence is added for the shown page only."""
+    first = rnd.study.protocol["questions"][0]["key"]
+    rows, stability, outcomes = results.item_rows(rnd), results.stability_rows(rnd), results.outcomes(rnd)
+    made = {d.item_id: d for d in db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == rnd.id))}
+    table = []
+    for ri in items:
+        stats_row = rows.get(ri.item.code, {}).get(first) or {}
+        stab = stability.get(ri.item.code, {}).get(first)
+        kruskal = stats_row.get("kruskal_p")
+        table.append({"ri": ri, "item": ri.item, "position": ri.position, "outcome": outcomes.get(ri.item.code),
+                      "agree": stats_row.get("agree_pct"), "iqr": stats_row.get("iqr"),
+                      "change": stab.get("pct_change") if stab else None,
+                      "unstable": bool(stab) and stab.get("stable") is False,
+                      "groups_differ": kruskal is not None and kruskal == kruskal and kruskal < 0.05,
+                      "decision": made.get(ri.item_id), "stats": rows.get(ri.item.code, {}),
+                      "stability": stability.get(ri.item.code, {})})
+    return table
+
+
+def select_rows(table: list[dict[str, Any]], filters: dict[str, str]) -> list[dict[str, Any]]:
+    """The rows the filters keep, sorted (every page, before paging)."""
+    def keep(r):
+        decided = r["decision"] is not None
+        return ((not filters["outcome"] or r["outcome"] == filters["outcome"])
+                and (filters["domain"] in ("", "all") or r["item"].domain_code == filters["domain"])
+                and (not filters["kind"] or r["item"].kind.value == filters["kind"])
+                and (filters["state"] != "undecided" or not decided) and (filters["state"] != "decided" or decided)
+                and (not filters["unstable"] or r["unstable"]))
+    shown = [r for r in table if keep(r)]
+    shown.sort(key=SORTS[filters["sort"]])
+    return shown
+
+
+def with_default_domain(filters: dict[str, str], domains: list[str], total: int) -> dict[str, str]:
+    """A round larger than a page opens on its first domain (a page of the 294-item MLM stays small); a small one
+    shows everything. The organiser can always pick a domain or all of them."""
+    if not filters["domain"] and domains and total > PAGE_SIZE:
+        return {**filters, "domain": domains[0]}
+    return filters
+
+
+@bp.get("/rounds/<int:round_id>")
+@require(is_organiser)
+def review_round(round_id: int):
+    """The consensus dashboard: filters, sorting, a group view, panel figures and a decision per item."""
+    rnd = load_round_for_organiser(round_id)
+    if rnd.is_open:
+        return redirect(url_for("organiser.study", study_id=rnd.study_id))
+    study = rnd.study
+    questions = study.protocol["questions"]
+    items = round_items(rnd)
+    table = item_table(rnd, items)
+    domains = list(dict.fromkeys(r["item"].domain_code for r in table))
+    filters = with_default_domain(read_filters(request.args), domains, len(table))
+    matching = select_rows(table, filters)
+    pages = max(1, math.ceil(len(matching) / PAGE_SIZE))
+    page = min(max(int(filters["page"] or 1), 1), pages)
+    shown = matching[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    _add_evidence(rnd, shown)
+    undecided = sum(1 for r in table if r["decision"] is None)
+    can_decide = study.current_round.id == rnd.id
+    codes = {r["item"].id: r["item"].code for r in table}
+    return render_template(
+        "organiser/round.html", rnd=rnd, study=study, questions=questions, table=shown, total=len(table),
+        matching=len(matching), undecided=undecided,
+        matching_undecided=sum(1 for r in matching if r["decision"] is None), page=page, pages=pages, filters=filters,
+        dashboard_url=lambda **changes: dashboard_url(rnd.id, filters, **changes),
+        here=request.full_path, form=DecisionForm(formdata=None), can_decide=can_decide,
+        all_outcomes=sorted({r["outcome"] for r in table if r["outcome"]}), domains=domains,
+        kinds=[k for k in ItemKind if any(r["item"].kind == k for r in table)], states=STATES,
+        groups=_group_view(rnd, questions[0]["key"]) if filters["view"] == "groups" else None,
+        panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in questions},
+        progress=rounds.progress(rnd), respondents=results.respondents(rnd),
+        respondent_text=protocols.RESPONDENTS[protocols.respondents(study.protocol)],
+        default_actions=protocols.default_actions(study.protocol), labels=decisions.LABELS,
+        available=decisions.available, codes=codes,
+        bulk_defaults={o: a for o, a in protocols.default_actions(study.protocol).items() if a in ("accept", "rerate")})
+
+
+def _add_evidence(rnd: Round, shown: list[dict[str, Any]]) -> None:
+    """Comments (without who wrote them) and the previous round's values, for the shown rows only."""
+    ids = [r["item"].id for r in shown]
+    comments: dict[int, list[str]] = {}
+    for item_id, text in db.session.execute(select(Comment.item_id, Comment.text).where(
+            Comment.round_id == rnd.id, Comment.item_id.in_(ids or [-1])).order_by(Comment.item_id, Comment.id)):
+        if text and text.strip():
+            comments.setdefault(item_id, []).append(text)
+    previous = next((r for r in rnd.study.rounds if r.number == rnd.number - 1), None)
+    before = results.item_rows(previous) if previous is not None and previous.results else {}
+    for r in shown:
+        r["comments"] = comments.get(r["item"].id, [])
+        r["previous"] = before.get(r["item"].code, {})
+
+
+def _group_view(rnd, question: str) -> dict:
+    """Per item, each stakeholder group's % agreement and median side by side."""
+    analysis = ((rnd.results or {}).get("questions") or {}).get(question) or {}
+    by_item: dict[str, dict[str, dict]] = {}
+    names: list[str] = []
+    for row in analysis.get("groups") or []:
+        if row["round"] != rnd.number:
+            continue
+        by_item.setdefault(str(row["item"]), {})[str(row["group"])] = row
+        if str(row["group"]) not in names:
+            names.append(str(row["group"]))
+    return {"names": sorted(names), "by_item": by_item}
