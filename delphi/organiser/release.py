@@ -24,6 +24,9 @@ def item_flow(study_id: int):
 @require(is_organiser)
 def release_study(study_id: int):
     st = load_study_for_organiser(study_id)
+    if st.released_version_id is None and st.status.value == "finished":
+        flash("This study ended without a release.", "info")
+        return redirect(url_for("organiser.study", study_id=st.id))
     if st.released_version_id is not None:
         flash(f"This study was released as {st.released_version.ref}.", "info")
         return redirect(url_for("public.framework_version", slug=st.released_version.framework.slug,
@@ -48,7 +51,25 @@ def release_study(study_id: int):
         return redirect(url_for("public.framework_version", slug=version.framework.slug, label=version.label))
     final, changes = publication.preview(st)
     return render_template("organiser/release.html", study=st, final=final, changes=changes, problem=problem,
-                           suggested=publication.suggest_label(st))
+                           suggested=publication.suggest_label(st), merges=publication.merges(st))
+
+
+@bp.post("/studies/<int:study_id>/end")
+@require(is_organiser)
+def end_study(study_id: int):
+    """End the study without a release (the release page offers it, with the reason asked for)."""
+    st = load_study_for_organiser(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        publication.end_without_release(st, request.form.get("reason", ""), by=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("organiser.release_study", study_id=st.id))
+    db.session.commit()
+    flash("The study has ended without a release; its draft stays a draft.", "success")
+    return redirect(url_for("organiser.study", study_id=st.id))
 
 
 @bp.get("/studies/<int:study_id>/report")

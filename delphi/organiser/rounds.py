@@ -2,7 +2,7 @@
 consensus dashboard of a closed round is in dashboard.py)."""
 from __future__ import annotations
 
-from flask import abort, current_app, flash, redirect, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from delphi.errors import DomainError
@@ -81,6 +81,16 @@ def remind(round_id: int):
     db.session.commit()
     flash(f"Reminder sent to {sent} panelist(s) who have not submitted round {rnd.number}.", "success")
     return redirect(url_for("organiser.study", study_id=rnd.study_id))
+
+
+@bp.get("/rounds/<int:round_id>/close")
+@require(is_organiser)
+def confirm_close_round(round_id: int):
+    """Closing cannot be undone: say what it does and who has not finished, then ask."""
+    rnd = load_round_for_organiser(round_id)
+    if not rnd.is_open:
+        return redirect(url_for("organiser.review_round", round_id=rnd.id))
+    return render_template("organiser/confirm_close.html", rnd=rnd, study=rnd.study, progress=rounds.progress(rnd))
 
 
 @bp.post("/rounds/<int:round_id>/close")

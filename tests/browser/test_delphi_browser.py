@@ -96,7 +96,9 @@ def test_two_round_delphi_on_the_mlm_draft(page, app, live_server):
     # The organiser closes round 1, revises two items and drops one.
     login(page, "olga@example.org", PASSWORD)
     page.get_by_role("link", name="MLM domains Delphi").click()
-    page.get_by_role("button", name="Close round 1 now").click()
+    page.get_by_role("link", name="Close round 1 now…").click()
+    assert page.get_by_text("Closing cannot be undone").is_visible()  # the confirmation step
+    page.get_by_role("button", name="Close round 1").click()
     assert page.get_by_text("Round 1 closed; results computed.").is_visible()
     rows = page.locator("table.results tbody tr")
     assert rows.count() == 8
@@ -146,7 +148,8 @@ def test_two_round_delphi_on_the_mlm_draft(page, app, live_server):
 
     login(page, "olga@example.org", PASSWORD)
     page.get_by_role("link", name="MLM domains Delphi").click()
-    page.get_by_role("button", name="Close round 2 now").click()
+    page.get_by_role("link", name="Close round 2 now…").click()
+    page.get_by_role("button", name="Close round 2").click()
     assert page.get_by_text("Round 2 closed; results computed.").is_visible()
     assert page.locator("table.results tbody tr").count() == 2
     assert page.locator("table.results .badge.validated").count() == 2

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from delphi.extensions import db
 from delphi.models import Round
 from delphi.services.studies import design, rounds
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_accessible, login
 from tests.conftest import PASSWORD
 from tests.study_helpers import make_study, open_first_round, organiser
 
@@ -36,6 +36,7 @@ def test_progress_counts_items_with_every_question_answered_and_a_closed_round_s
     page.goto(f"/expert/rounds/{round_id}")
     progress = page.locator("#progress-text")
     expect(progress).to_have_text(f"0 of {total} items rated")
+    assert_accessible(page, "expert rating page")
 
     first, second = page.locator("article.rating-item").nth(0), page.locator("article.rating-item").nth(1)
     first.locator("input[data-question=agreement][value='3']").check()
@@ -115,4 +116,5 @@ def test_closed_round_says_reload_not_the_save_button(page, app, live_server):
     expect(first.locator(".save-status")).not_to_contain_text("Save button")
     page.reload()
     expect(page.get_by_text("Round 1 closed")).to_be_visible()
+    assert_accessible(page, "a closed round, read-only")
     assert page.locator("button", has_text="Save this page").count() == 0

@@ -25,6 +25,18 @@ def preview(study: Study) -> tuple[fwlib.Framework, list[fwlib.Change]]:
     return final, fwlib.diff(base, final) if base else []
 
 
+def merges(study: Study) -> list[tuple[str, str, int]]:
+    """(merged item, the item it went into, after round) for the study's merge decisions of its own."""
+    from delphi.models import Decision, ItemDecision, Round
+
+    codes = {i.id: i.code for i in study.items}
+    rows = db.session.execute(select(ItemDecision.item_id, ItemDecision.merged_into_id, Round.number)
+                              .join(Round, Round.id == ItemDecision.round_id)
+                              .where(Round.study_id == study.id, ItemDecision.decision == Decision.MERGE,
+                                     ItemDecision.settled_by_id.is_(None)).order_by(Round.number)).all()
+    return [(codes.get(a, "?"), codes.get(b, "?"), n) for a, b, n in rows]
+
+
 def check_releasable(study: Study) -> None:
     if study.released_version_id is not None:
         raise AlreadyReleased(study)
@@ -63,6 +75,24 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
     audit.record(by, "release_study", "study", study.id, after={"version": version.ref,
                                                                 "checksum": version.checksum})
     return version
+
+
+def end_without_release(study: Study, reason: str, *, by: User) -> None:
+    """End a study without releasing its draft (abandoned, or nothing left worth a release): no round can open
+    after it, experts are told the study has ended, and the draft stays a draft."""
+    locked = db.session.scalar(select(Study).where(Study.id == study.id).with_for_update())
+    if locked.status == StudyStatus.FINISHED:
+        raise InvalidInput("This study has already ended.")
+    if any(r.is_open for r in locked.rounds):
+        open_round = next(r for r in locked.rounds if r.is_open)
+        raise InvalidInput(f"Round {open_round.number} is still open; close it before ending the study.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Say why the study ends without a release; the report states it.")
+    study.status = StudyStatus.FINISHED
+    study.finished_at = utcnow()
+    db.session.flush()
+    audit.record(by, "end_study", "study", study.id, after={"released": False, "reason": reason})
 
 
 def suggest_label(study: Study) -> str:

@@ -134,6 +134,7 @@ def build(study: Study) -> dict[str, Any]:
         "rounds": summaries,
         "item_tables": item_tables,
         "changes": changes,
+        "item_codes": {i.id: i.code for i in study.items},
         "flow": flow(summaries),
         "completed_by_round": {r.number: completed_by[r.id] for r in rounds_},  # panelist ids who submitted
         "accord_answered": ACCORD_ANSWERED,
