@@ -114,6 +114,9 @@ class Panelist(db.Model):
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     interests: Mapped[str | None] = mapped_column(Text)  # declaration of interests (optional)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A withdrawn panelist rates no more, is told nothing more; their ratings count or not as the protocol says.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    withdrawal_reason: Mapped[str | None] = mapped_column(Text)
 
     study: Mapped[Study] = relationship(back_populates="panelists")
     user: Mapped[User] = relationship()

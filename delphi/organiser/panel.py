@@ -10,9 +10,7 @@ from sqlalchemy import select
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.forms import EmptyForm
-from delphi.models import (
-    MailLog,
-)
+from delphi.models import MailLog, Panelist
 from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import (
     PanelCsvForm,
@@ -101,3 +99,42 @@ def invite_panel(study_id: int):
     flash(f"{sent} invitation(s) sent." if sent else "Everyone on the panel has already been invited.",
           "success" if sent else "info")
     return redirect(url_for("organiser.panel_page", study_id=st.id))
+
+
+def _panelist(st, panelist_id: int) -> Panelist:
+    p = db.session.get(Panelist, panelist_id)
+    if p is None or p.study_id != st.id:
+        abort(404)
+    return p
+
+
+@bp.post("/studies/<int:study_id>/panel/<int:panelist_id>/<any(edit, withdraw, reinstate, invite):action>")
+@require(is_organiser)
+def panelist_action(study_id: int, panelist_id: int, action: str):
+    """One panelist: correct their details, withdraw or reinstate them, or send a new invitation link."""
+    st = load_study_for_organiser(study_id)
+    p = _panelist(st, panelist_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    form = request.form
+    try:
+        if action == "edit":
+            panel.edit(p, by=current_user, name=form.get("name"), stakeholder_group=form.get("stakeholder_group", ""),
+                       country=form.get("country", ""), expertise=form.get("expertise", ""))
+            done = f"{p.pseudonym}'s details saved."
+        elif action == "withdraw":
+            panel.withdraw(p, form.get("reason", ""), by=current_user)
+            kept = st.protocol.get("withdrawn_ratings") != "exclude"
+            done = (f"{p.pseudonym} is withdrawn: no more rating or e-mails; their ratings "
+                    f"{'still count' if kept else 'are left out of the statistics'} (protocol).")
+        elif action == "reinstate":
+            panel.reinstate(p, by=current_user)
+            done = f"{p.pseudonym} is back on the panel."
+        else:
+            panel.resend_invitation(p, by=current_user)
+            done = f"A new invitation was sent to {p.pseudonym}; the earlier link no longer works."
+    except DomainError as exc:
+        return fail(exc, "organiser.panel_page", study_id=st.id)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("organiser.panel_page", study_id=st.id) + f"#panelist-{p.id}")

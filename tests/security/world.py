@@ -43,6 +43,7 @@ class World:
     assessment_a: int
     indicator_id: int      # an indicator of assessment A's version
     action_a: int
+    panelist_a: int = 0    # a panelist of study A
 
 
 def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", comment: str | None = None,
@@ -148,7 +149,7 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
             study_b_label=released_b.label, draft_label=draft.label, domain_code=domain.code,
             subdomain_code=subdomain.code, indicator_code=subdomain.indicators[0].code, term_id=term_id,
             org_a=orga.id, org_b=orgb.id, assessment_a=assessment.id, indicator_id=atree.indicators[0].id,
-            action_a=action.id)
+            action_a=action.id, panelist_a=st_a.panelists[0].id)
 
 
 def row_counts(app) -> dict[str, int]:

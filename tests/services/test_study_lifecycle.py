@@ -1,8 +1,9 @@
 """A Delphi study never gets stuck, in any order of the organiser's and the experts' actions.
 
 A hypothesis state machine drives the services the pages call, on a small framework (one domain, two subdomains,
-four indicators, their level sets and levels: 30 items), in random orders: rate, submit, extend, close, decide
-every kind of action on every kind of item, undo, decide many, open the next round, release, end. After every step:
+four indicators, their level sets and levels: 30 items), in random orders: rate, submit, withdraw and reinstate
+panelists, extend, close, decide every kind of action on every kind of item, undo, decide many, open the next round,
+release, end. After every step:
 the draft and the items agree, every item of a round before the current one has exactly one decision, the stored
 statistics count exactly the stored ratings, and a refused action changed nothing. At the end of every run, the
 study is brought to its end with what the pages offer (close, re-rate the rest, release — or end without one).
@@ -126,6 +127,15 @@ def make_machine(app):
             self.attempt(lambda: ratings.submit(self.current(), self.study.panelists[who]))
 
         # --- the organiser ------------------------------------------------------------------------------------
+        @precondition(lambda self: self.study.status != StudyStatus.FINISHED)
+        @rule(who=st.integers(0, 2), back=st.booleans())
+        def withdraw_or_reinstate(self, who, back):
+            p = self.study.panelists[who]
+            if back:
+                self.attempt(lambda: panel.reinstate(p, by=self.org))
+            else:
+                self.attempt(lambda: panel.withdraw(p, "changed jobs", by=self.org))
+
         @precondition(lambda self: self.current().is_open)
         @rule(days=st.integers(-2, 10))
         def extend(self, days):

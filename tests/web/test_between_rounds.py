@@ -328,9 +328,9 @@ def test_declarations_of_interest_reach_the_organiser_and_the_report_without_att
     client = _login(app, "olga@example.org")
     page = client.get(f"/organiser/studies/{study_id}/panel").data.decode()
     assert "Advisory board of a sequencing company" in page
-    row = re.search(r"<tr><td>E01</td>.*?</tr>", page, re.S).group(0)
+    row = re.search(r'<tr id="panelist-\d+"[^>]*><td>E01.*?</tr>', page, re.S).group(0)
     assert "started" in row and "agreement" not in row  # progress, never a rating
-    assert re.search(r"<tr><td>E02</td>.*?not started", page, re.S)
+    assert re.search(r'<tr id="panelist-\d+"[^>]*><td>E02.*?not started', page, re.S)
 
     report = client.get(f"/organiser/studies/{study_id}/report").data.decode()
     assert "1 of the 3 panelists who consented declared interests" in report
@@ -418,3 +418,91 @@ def test_decisions_on_many_items_skip_the_decided_and_the_impossible(app):
         assert _item(study, "II.3.2").state == ItemState.ACTIVE
         with pytest.raises(Exception, match="one by one"):
             decisions.decide_many(rnd, [_item(study, "II.3.1")], Decision.DROP, by=org)
+
+
+# --- The panel as a living list --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kept", ["keep", "exclude"])
+def test_a_withdrawn_panelist_rates_no_more_is_told_nothing_and_counts_as_the_protocol_says(app, kept):
+    from delphi.models import Panelist
+    from delphi.services.release import report
+    from delphi.services.studies import design, panel
+
+    with app.app_context():
+        study = make_study(n_experts=3, kinds=("indicator",))
+        design.set_protocol(study, dict(study.protocol, withdrawn_ratings=kept), by=organiser())
+        rnd = open_first_round(study)
+        for p in study.panelists:
+            for ri in rnd.round_items:
+                ratings.save(rnd, p, ri.item_id, ratings={"agreement": 1 if p.pseudonym == "E03" else 3})
+        e3 = next(p for p in study.panelists if p.pseudonym == "E03")
+        panel.withdraw(e3, "moved abroad", by=organiser())
+        db.session.commit()
+        round_id, item_id, study_id = rnd.id, rnd.round_items[0].item_id, study.id
+        with pytest.raises(panel.Withdrawn):
+            ratings.save(rnd, e3, item_id, ratings={"agreement": 2})
+        with pytest.raises(panel.Withdrawn):
+            ratings.submit(rnd, e3)
+        db.session.rollback()
+        assert panel.remind(db.session.get(Round, round_id), by=organiser(), base_url="http://x") == 2
+
+    expert = _login(app, "expert3@example.org")
+    token = csrf_from(expert.get("/expert/").data)
+    r = expert.post(f"/expert/rounds/{round_id}/autosave", json={"item": item_id, "question": "agreement",
+                                                                 "value": 2}, headers={"X-CSRFToken": token})
+    assert r.status_code == 409 and "withdrawn" in r.json["error"]
+    assert "You withdrew from this study" in expert.get("/expert/").data.decode()
+
+    with app.app_context():
+        study = db.session.get(Study, study_id)
+        rounds.close(study.current_round, by=organiser())
+        decisions.decide_many(study.current_round, [ri.item for ri in study.current_round.round_items],
+                              Decision.RERATE, by=organiser())
+        rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+        db.session.commit()
+        closed = study.rounds[0]
+        row = closed.results["questions"]["agreement"]["items"][0]
+        assert row["n"] == (3 if kept == "keep" else 2)
+        assert closed.results["respondents"]["panel"] == (3 if kept == "keep" else 2)
+        assert report.build(study)["withdrawn"] == 1
+        e3_id = db.session.scalar(select(Panelist.id).where(Panelist.study_id == study_id, Panelist.pseudonym == "E03"))
+    told = [m["To"] for m in outbox(app) if "Round 2 of" in m["Subject"]]
+    assert sorted(told) == ["expert1@example.org", "expert2@example.org"]
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}/report").data.decode()
+    assert "1 withdrew during the study" in page
+    assert f'id="panelist-{e3_id}" class="withdrawn"' in client.get(f"/organiser/studies/{study_id}/panel").data.decode()
+
+
+def test_the_organiser_corrects_details_and_sends_a_new_invitation_link(app):
+    import re as _re
+
+    from delphi.models import Panelist
+    from delphi.services.studies import panel
+
+    with app.app_context():
+        study = make_study(n_experts=0, kinds=("indicator",))
+        p = panel.add(study, "new@example.org", "Nwe Expert", by=organiser())
+        panel.invite(study, [p], by=organiser())
+        db.session.commit()
+        study_id, pid = study.id, p.id
+    first_link = _re.search(r"http://\S+/auth/invite/\S+", outbox(app)[-1].get_content()).group(0)
+    client = _login(app, "olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}/panel")
+    token = csrf_from(page.data)
+    base = f"/organiser/studies/{study_id}/panel/{pid}"
+    r = client.post(base + "/edit", data={"csrf_token": token, "name": "New Expert", "stakeholder_group": "patients",
+                                          "country": "Česko", "expertise": "ethics"}, follow_redirects=True)
+    assert "details saved" in r.data.decode()
+    r = client.post(base + "/invite", data={"csrf_token": token}, follow_redirects=True)
+    assert "A new invitation was sent" in r.data.decode()
+    new_link = _re.search(r"http://\S+/auth/invite/\S+", outbox(app)[-1].get_content()).group(0)
+    assert new_link != first_link
+    with app.app_context():
+        p = db.session.get(Panelist, pid)
+        assert (p.user.name, p.stakeholder_group, p.country) == ("New Expert", "patients", "Česko")
+    assert app.test_client().get(first_link.replace("http://127.0.0.1:5000", "")).status_code == 400  # revoked
+    fresh = app.test_client().get(new_link.replace("http://127.0.0.1:5000", ""))
+    assert fresh.status_code == 200 and "Accept" in fresh.data.decode()
+    mail = outbox(app)[-1].get_content()
+    assert "items of the framework" in mail and "minutes" in mail  # what is asked and how long it takes

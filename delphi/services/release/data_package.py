@@ -14,7 +14,7 @@ import framework as fwlib
 from delphi.models import Study
 from delphi.services.frameworks import versions
 from delphi.services.release import report
-from delphi.services.studies import exports, protocols
+from delphi.services.studies import exports, protocols, results
 
 README = """# Delphi data package: {title}
 
@@ -71,10 +71,15 @@ def build(study: Study) -> bytes:
                                       for p in study.panelists],
                                      ["pseudonym", "stakeholder_group", "country", "invited", "consented",
                                       "rounds_completed"]))
-        counted_only = protocols.respondents(study.protocol) == "submitted"
-        z.writestr("ratings.csv", exports.ratings_csv(study, submitted=True if counted_only else None))
-        if counted_only:  # the ratings the statistics left out, kept for the record
-            z.writestr("ratings-not-counted.csv", exports.ratings_csv(study, submitted=False))
+        which = protocols.counted(study.protocol)
+        z.writestr("ratings.csv", exports.ratings_csv(study, **which))
+        if any(v is not None for v in which.values()):  # the ratings the statistics left out, for the record
+            everything = exports.ratings_frame(study)
+            kept = exports.ratings_frame(study, **which)
+            key = ["round", "item", "panelist", "question"]
+            left = everything.merge(kept[key], on=key, how="left", indicator=True)
+            z.writestr("ratings-not-counted.csv", left[left["_merge"] == "left_only"].drop(columns="_merge")
+                       .to_csv(index=False))
         if study.protocol.get("publish_interests"):  # the panel agreed to publish them (protocol)
             z.writestr("interests.csv", _csv([{"declaration": text} for text in data["interests"]["texts"]],
                                              ["declaration"]))
@@ -110,8 +115,8 @@ def analysis_settings(study: Study) -> dict:
     p = study.protocol
     rule = p.get("rule") or "mlm-2021"
     return {"respondents": protocols.respondents(p), "respondent_definition": protocols.RESPONDENTS[
-                protocols.respondents(p)],
-            "panel_size": len(study.panelists), "max_rounds": p["max_rounds"], "quartiles": p["quartiles"],
+                protocols.respondents(p)], "withdrawn_ratings": p.get("withdrawn_ratings") or "keep",
+            "panel_size": results.counted_panel(study), "max_rounds": p["max_rounds"], "quartiles": p["quartiles"],
             "stability_threshold": p["stability_threshold"], "rule": rule,
             "questions": {q["key"]: {"scale": f"1-{q['points']}", "agree": "-".join(map(str, q["agree"])),
                                      "disagree": "-".join(map(str, q["disagree"]))} for q in p["questions"]}}

@@ -131,6 +131,8 @@ def build(study: Study) -> dict[str, Any]:
         "consented": sum(1 for p in panel if p.consented_at),
         "composition": dict(sorted(composition.items())),
         "interests": interests_summary(study),
+        "withdrawn": sum(1 for p in panel if p.withdrawn_at is not None),
+        "withdrawn_rule": protocols.WITHDRAWN[study.protocol.get("withdrawn_ratings") or "keep"],
         "rounds": summaries,
         "item_tables": item_tables,
         "changes": changes,

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import framework as fwlib
 from sqlalchemy import select
 
+import framework as fwlib
 from delphi.db import utcnow
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db

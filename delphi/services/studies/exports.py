@@ -30,12 +30,13 @@ def _safe(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def ratings_frame(study: Study, up_to_round: int | None = None, *, submitted: bool | None = None) -> pd.DataFrame:
-    return _safe(ratings.frame(study.id, up_to_round, submitted=submitted))
+def ratings_frame(study: Study, up_to_round: int | None = None, **which: bool | None) -> pd.DataFrame:
+    """which: ratings.frame's filters (submitted=, withdrawn=); none gives every rating."""
+    return _safe(ratings.frame(study.id, up_to_round, **which))
 
 
-def ratings_csv(study: Study, up_to_round: int | None = None, *, submitted: bool | None = None) -> bytes:
-    return ratings_frame(study, up_to_round, submitted=submitted).to_csv(index=False).encode("utf-8")
+def ratings_csv(study: Study, up_to_round: int | None = None, **which: bool | None) -> bytes:
+    return ratings_frame(study, up_to_round, **which).to_csv(index=False).encode("utf-8")
 
 
 def ratings_xlsx(study: Study) -> bytes:

@@ -3,7 +3,6 @@ for elements added to the draft between rounds (e.g. an indicator the experts pr
 from __future__ import annotations
 
 import framework as fwlib
-
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Item, ItemKind, ItemState, User

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
@@ -40,6 +40,77 @@ def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_gro
     audit.record(by, "add_panelist", "study", study.id, after={"pseudonym": panelist.pseudonym,
                                                                 "email": user.email})
     return panelist
+
+
+class Withdrawn(InvalidInput):
+    status_code = 409
+
+    def __init__(self):
+        super().__init__("You have withdrawn from this study: your answers are kept as they were and can no longer "
+                         "change. Write to the organiser to take part again.")
+
+
+def require_active(panelist: Panelist) -> None:
+    """Every rating write checks this: a withdrawn panelist changes nothing."""
+    if panelist.withdrawn_at is not None:
+        raise Withdrawn()
+
+
+def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_group: str = "",
+         country: str = "", expertise: str = "") -> None:
+    """The organiser corrects a panelist's details. The name is the person's own once they have logged in (one
+    account for every study), so it changes only before that."""
+    before = {"group": panelist.stakeholder_group, "country": panelist.country, "expertise": panelist.expertise,
+              "name": panelist.user.name}
+    name = (name or "").strip()
+    if name and name != panelist.user.name:
+        if panelist.user.last_login_at is not None or panelist.user.password_hash:
+            raise InvalidInput(f"{panelist.pseudonym} has logged in: their name is theirs to change. Group, "
+                               "country and expertise were not changed either; save them without the name.")
+        panelist.user.name = name
+    panelist.stakeholder_group = (stakeholder_group or "").strip()
+    panelist.country = (country or "").strip()
+    panelist.expertise = (expertise or "").strip()
+    db.session.flush()
+    audit.record(by, "edit_panelist", "study", panelist.study_id, before={"pseudonym": panelist.pseudonym, **before},
+                 after={"pseudonym": panelist.pseudonym, "group": panelist.stakeholder_group,
+                        "country": panelist.country, "expertise": panelist.expertise, "name": panelist.user.name})
+
+
+def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
+    if panelist.withdrawn_at is not None:
+        raise InvalidInput(f"{panelist.pseudonym} has already withdrawn.")
+    panelist.withdrawn_at = utcnow()
+    panelist.withdrawal_reason = (reason or "").strip() or None
+    db.session.flush()
+    audit.record(by, "withdraw_panelist", "study", panelist.study_id,
+                 after={"pseudonym": panelist.pseudonym, "reason": panelist.withdrawal_reason})
+
+
+def reinstate(panelist: Panelist, *, by: User) -> None:
+    if panelist.withdrawn_at is None:
+        raise InvalidInput(f"{panelist.pseudonym} has not withdrawn.")
+    panelist.withdrawn_at = None
+    panelist.withdrawal_reason = None
+    db.session.flush()
+    audit.record(by, "reinstate_panelist", "study", panelist.study_id, after={"pseudonym": panelist.pseudonym})
+
+
+def resend_invitation(panelist: Panelist, *, by: User) -> None:
+    """A new single-use link for one panelist who has not accepted yet (the old link stops working)."""
+    if panelist.consented_at is not None:
+        raise InvalidInput(f"{panelist.pseudonym} has already accepted the invitation; they log in as usual.")
+    if panelist.withdrawn_at is not None:
+        raise InvalidInput(f"{panelist.pseudonym} has withdrawn; reinstate them first.")
+    from delphi.models import Token, TokenPurpose
+
+    now = utcnow()
+    db.session.execute(update(Token).where(  # the earlier link to this study stops working
+        Token.user_id == panelist.user_id, Token.purpose == TokenPurpose.INVITATION, Token.used_at.is_(None),
+        Token.next_path == f"/expert/studies/{panelist.study_id}/consent", Token.expires_at > now)
+        .values(expires_at=now))
+    panelist.invited_at = None
+    invite(panelist.study, [panelist], by=by)
 
 
 @dataclass
@@ -114,10 +185,9 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     """E-mail a single-use invitation link to each panelist not yet invited; returns how many were sent."""
     sent = 0
     for p in panelists:
-        if p.invited_at is not None:
+        if p.invited_at is not None or p.withdrawn_at is not None:
             continue
-        users.send_invitation(p.user, by, f"to join the expert panel of the Delphi study “{study.title}”",
-                                 next_path=f"/expert/studies/{study.id}/consent")
+        users.send_invitation(p.user, by, invitation_purpose(study), next_path=f"/expert/studies/{study.id}/consent")
         p.invited_at = utcnow()
         db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="invitation",
                                subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
@@ -128,11 +198,40 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     return sent
 
 
+def invitation_purpose(study: Study) -> str:
+    """What the invitation says is asked, by when and how long it takes."""
+    n_items = rated_count(study)
+    minutes = time_estimate(n_items, len(study.protocol.get("questions") or ())) if n_items else None
+    rnd = study.current_round
+    when = (f" Round {rnd.number} is open until {rnd.deadline:%d %b %Y %H:%M} UTC." if rnd is not None and rnd.is_open
+            else " You will be told by e-mail when round 1 opens.")
+    size = (f" Each round asks you to rate about {n_items} items of the framework"
+            f" ({minutes} minutes or so; you can stop and continue at any time)." if n_items else "")
+    rounds_ = study.protocol.get("max_rounds")
+    return (f"to join the expert panel of the Delphi study “{study.title}”, in up to {rounds_} rounds.{size}{when}"
+            " Your answers are anonymous to the other panelists")
+
+
+def rated_count(study: Study) -> int:
+    """How many items a round asks for: the study's live items once round 1 has opened, else what the protocol
+    would make of the framework draft."""
+    if study.items:
+        return sum(1 for i in study.items if i.state.value in ("active", "accepted"))
+    from delphi.services.frameworks import versions
+
+    doc = versions.to_document(study.framework_version)
+    indicators = sum(1 for _ in doc.indicators())
+    per_kind = {"domain": len(doc.domains), "subdomain": sum(1 for _ in doc.subdomains()), "indicator": indicators,
+                "level_set": indicators, "level": 5 * indicators}
+    return sum(n for kind, n in per_kind.items() if kind in set(study.protocol.get("rated_kinds") or ()))
+
+
 def non_completers(rnd: Round) -> list[Panelist]:
     submitted = select(Participation.panelist_id).where(Participation.round_id == rnd.id,
                                                         Participation.submitted_at.is_not(None))
     return list(db.session.scalars(select(Panelist).where(Panelist.study_id == rnd.study_id,
-                                                          Panelist.id.not_in(submitted))
+                                                          Panelist.id.not_in(submitted),
+                                                          Panelist.withdrawn_at.is_(None))
                                    .order_by(Panelist.pseudonym)))
 
 
@@ -173,8 +272,8 @@ def announce_round(rnd: Round, *, by: User | None, base_url: str | None = None) 
     subject = f"Round {rnd.number} of “{study.title}” is open until {rnd.deadline:%d %b %Y %H:%M} UTC"
     told = 0
     for p in sorted(study.panelists, key=lambda p: p.pseudonym):
-        if p.consented_at is None:
-            continue  # not yet on board: their invitation leads to the round after consent
+        if p.consented_at is None or p.withdrawn_at is not None:
+            continue  # not yet on board (their invitation leads to the round after consent), or withdrawn
         feedback = ("You will see how the panel rated each item in the previous round, and may keep or change "
                     "your rating.\n\n" if rnd.number > 1 else "")
         mail.send(p.user.email, subject,

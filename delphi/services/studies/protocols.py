@@ -66,6 +66,7 @@ def default_protocol() -> dict[str, Any]:
         "comment_required_at_or_below": None,
         "respondents": "any_rating",
         "publish_interests": False,
+        "withdrawn_ratings": "keep",
     }
 
 
@@ -132,6 +133,9 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
+    p["withdrawn_ratings"] = p.get("withdrawn_ratings") or "keep"
+    if p["withdrawn_ratings"] not in WITHDRAWN:
+        raise InvalidInput("A withdrawn panelist's ratings are either kept ('keep') or left out ('exclude').")
     chosen = p.get("default_actions") or {}
     if not isinstance(chosen, dict) or any(v not in ACTIONS for v in chosen.values()):
         raise InvalidInput("A default action per outcome is one of accept, revise, drop or rerate.")
@@ -184,6 +188,16 @@ def default_actions(protocol: dict[str, Any]) -> dict[str, str]:
     chosen = protocol.get("default_actions") or {}
     return {o: chosen.get(o) if chosen.get(o) in ACTIONS else _guess_action(o, decided)
             for o in rule_outcomes(protocol)}
+
+
+WITHDRAWN = {"keep": "ratings given before withdrawing count", "exclude": "ratings of panelists who withdrew are "
+             "left out of the statistics of every round"}
+
+
+def counted(protocol: dict[str, Any]) -> dict[str, bool | None]:
+    """Which ratings the statistics count, as filters for ratings.frame: by submission and by withdrawal."""
+    return {"submitted": True if respondents(protocol) == "submitted" else None,
+            "withdrawn": False if protocol.get("withdrawn_ratings") == "exclude" else None}
 
 
 def respondents(protocol: dict[str, Any]) -> str:

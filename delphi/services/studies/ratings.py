@@ -10,6 +10,7 @@ from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Comment, Item, Panelist, Participation, Rating, Round, RoundItem
+from delphi.services.studies import panel
 from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 from delphi.upsert import upsert
 
@@ -49,6 +50,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     """Upsert an expert's ratings and/or comment for one item; refused once the round is closed."""
     if not claim_for_write(rnd.id):
         raise RoundNotOpen(rnd.number)
+    panel.require_active(panelist)
     if not _in_round(rnd, item_id):
         raise InvalidInput("This item is not rated in this round.")
     questions = rnd.study.protocol["questions"]
@@ -102,6 +104,7 @@ def missing(rnd: Round, panelist: Panelist) -> list[str]:
 def submit(rnd: Round, panelist: Panelist) -> None:
     if not claim_for_write(rnd.id):
         raise RoundNotOpen(rnd.number)
+    panel.require_active(panelist)
     problems = missing(rnd, panelist)
     if problems:
         raise InvalidInput(f"{len(problems)} item(s) still need an answer before you can submit, e.g. "
@@ -119,11 +122,13 @@ def count_rated_items(rnd: Round, panelist: Panelist) -> int:
     return db.session.scalar(select(func.count()).select_from(per_item)) or 0
 
 
-def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | None = None) -> pd.DataFrame:
+def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | None = None,
+          withdrawn: bool | None = None) -> pd.DataFrame:
     """All ratings of a study as the long table `delphi analyse` reads (pseudonyms, never names).
 
     Columns: round, item, panelist, question, rating (empty = unable to rate), comment, group.
     submitted: True keeps only the ratings of panelists who submitted that round, False only the others'.
+    withdrawn: False leaves out the panelists who have withdrawn, True keeps only them.
     """
     query = (select(Round.number.label("round"), Item.code.label("item"), Panelist.pseudonym.label("panelist"),
                     Rating.question, Rating.value.label("rating"), Comment.text.label("comment"),
@@ -142,6 +147,8 @@ def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | No
             Participation.round_id == Rating.round_id, Participation.panelist_id == Rating.panelist_id,
             Participation.submitted_at.is_not(None)).exists()
         query = query.where(did_submit if submitted else ~did_submit)
+    if withdrawn is not None:
+        query = query.where(Panelist.withdrawn_at.is_not(None) if withdrawn else Panelist.withdrawn_at.is_(None))
     rows = db.session.execute(query).all()
     df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group"])
     df["rating"] = df["rating"].astype("Int64")

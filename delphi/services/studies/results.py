@@ -18,8 +18,8 @@ def compute(rnd: Round) -> dict[str, Any]:
 
     study = rnd.study
     definition = protocols.respondents(study.protocol)
-    frame = ratings.frame(study.id, up_to_round=rnd.number, submitted=True if definition == "submitted" else None)
-    panel_size = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == study.id))
+    frame = ratings.frame(study.id, up_to_round=rnd.number, **protocols.counted(study.protocol))
+    panel_size = counted_panel(study)
     out: dict[str, Any] = {"computed_at": utcnow().isoformat(), "round": rnd.number, "panel_size": panel_size,
                            "respondents": participation(rnd, definition, panel_size), "questions": {}}
     for q in study.protocol["questions"]:
@@ -32,11 +32,23 @@ def compute(rnd: Round) -> dict[str, Any]:
     return out
 
 
+def counted_panel(study) -> int:
+    """The panel the response rate divides by: everyone, less those who withdrew if their ratings are left out."""
+    query = select(func.count(Panelist.id)).where(Panelist.study_id == study.id)
+    if protocols.counted(study.protocol)["withdrawn"] is False:
+        query = query.where(Panelist.withdrawn_at.is_(None))
+    return db.session.scalar(query) or 0
+
+
 def participation(rnd: Round, definition: str, panel_size: int) -> dict[str, Any]:
     """Who responded to the round under the protocol's one definition, and who rated without submitting."""
     raters = set(db.session.scalars(select(Rating.panelist_id).where(Rating.round_id == rnd.id).distinct()))
     submitted = set(db.session.scalars(select(Participation.panelist_id).where(
         Participation.round_id == rnd.id, Participation.submitted_at.is_not(None))))
+    if protocols.counted(rnd.study.protocol)["withdrawn"] is False:
+        gone = set(db.session.scalars(select(Panelist.id).where(Panelist.study_id == rnd.study_id,
+                                                                Panelist.withdrawn_at.is_not(None))))
+        raters, submitted = raters - gone, submitted - gone
     partial = len(raters - submitted)
     count = len(submitted) if definition == "submitted" else len(raters)
     return {"definition": definition, "count": count, "submitted": len(submitted), "partial": partial,
@@ -49,8 +61,7 @@ def respondents(rnd: Round) -> dict[str, Any]:
     stored = (rnd.results or {}).get("respondents")
     if stored:
         return stored
-    panel_size = db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == rnd.study_id)) or 0
-    return participation(rnd, protocols.respondents(rnd.study.protocol), panel_size)
+    return participation(rnd, protocols.respondents(rnd.study.protocol), counted_panel(rnd.study))
 
 
 def item_rows(rnd: Round) -> dict[str, dict[str, dict[str, Any]]]:
