@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from delphi.services.studies.protocols import RESPONDENTS, KIND_LABELS, STOPPING_RULES
+from delphi.services.studies.protocols import RESPONDENTS, WITHDRAWN, KIND_LABELS, STOPPING_RULES
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -63,6 +63,10 @@ class ProtocolForm(FlaskForm):
                               choices=[SelectChoice(k, v[0].upper() + v[1:]) for k, v in RESPONDENTS.items()],
                               description="One definition for the dashboard, the statistics, the report and the data "
                                           "package.")
+    feedback_by_group = BooleanField("From round 2, show each stakeholder group's distribution too (groups with fewer "
+                                     "than 3 answers are shown together)")
+    withdrawn_ratings = SelectField("If a panelist withdraws", choices=[SelectChoice(k, v[0].upper() + v[1:])
+                                                                      for k, v in WITHDRAWN.items()])
     publish_interests = BooleanField("The panel agreed to publish the declarations of interest (without attribution) "
                                      "in the report and the data package")
     comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",

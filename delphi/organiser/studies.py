@@ -108,7 +108,8 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
             "stability_threshold": form.stability_threshold.data, "stopping": form.stopping.data,
             "max_rounds": form.max_rounds.data, "quartiles": form.quartiles.data,
             "drop_decided": form.drop_decided.data, "respondents": form.respondents.data,
-            "publish_interests": form.publish_interests.data,
+            "publish_interests": form.publish_interests.data, "feedback_by_group": form.feedback_by_group.data,
+            "withdrawn_ratings": form.withdrawn_ratings.data,
             "default_actions": {k.removeprefix("default_action-"): v for k, v in request.form.items()
                                 if k.startswith("default_action-")},
             "comment_required_at_or_below": form.comment_required_at_or_below.data}
@@ -135,6 +136,8 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.drop_decided.data = p["drop_decided"]
     form.respondents.data = p.get("respondents") or "any_rating"
     form.publish_interests.data = bool(p.get("publish_interests"))
+    form.feedback_by_group.data = bool(p.get("feedback_by_group"))
+    form.withdrawn_ratings.data = p.get("withdrawn_ratings") or "keep"
     form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")
     form.consent_text.data = st.consent_text
 

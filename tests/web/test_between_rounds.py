@@ -506,3 +506,67 @@ def test_the_organiser_corrects_details_and_sends_a_new_invitation_link(app):
     assert fresh.status_code == 200 and "Accept" in fresh.data.decode()
     mail = outbox(app)[-1].get_content()
     assert "items of the framework" in mail and "minutes" in mail  # what is asked and how long it takes
+
+
+# --- Round 2 feedback: by group, with the expert's own previous comment ----------------------------------------
+
+def test_small_groups_are_pooled_so_no_cell_has_fewer_than_three_answers():
+    from delphi.services.studies.results import merge_small_groups
+
+    def c(*n):
+        return {str(k): v for k, v in enumerate(n, 1)}
+
+    cells = merge_small_groups([("A", c(1, 2, 2)), ("B", c(0, 1, 2)), ("C", c(1, 0, 0)), ("D", c(0, 0, 1))])
+    assert [(x["label"], x["n"]) for x in cells] == [("A", 5), ("B and other groups", 5)]
+    assert cells[1]["counts"] == c(1, 1, 3) and cells[1]["members"] == ["B", "C", "D"]
+    assert [x["label"] for x in merge_small_groups([("A", c(3, 0, 0)), ("C", c(1, 1, 0)), ("D", c(0, 0, 1))])] == [
+        "A", "other groups"]
+    # Only small groups: one pooled cell, which is the whole panel (the page then shows no group split at all).
+    assert [(x["label"], x["n"]) for x in merge_small_groups([("A", c(1, 1, 0)), ("B", c(0, 0, 1))])] == [
+        ("other groups", 3)]
+    assert merge_small_groups([("A", c(1, 1, 0))]) == []
+
+
+def test_pooled_groups_never_isolate_fewer_than_three_answers():
+    from hypothesis import given, settings
+    from hypothesis import strategies as hs
+
+    from delphi.services.studies.results import MIN_GROUP, merge_small_groups
+
+    @settings(max_examples=200, deadline=None)
+    @given(hs.lists(hs.tuples(hs.integers(0, 4), hs.integers(0, 4), hs.integers(0, 4)), min_size=1, max_size=6))
+    def check(rows):
+        groups = [(f"g{i}", {"1": a, "2": b, "3": d}) for i, (a, b, d) in enumerate(rows)]
+        cells = merge_small_groups(groups)
+        total = sum(a + b + d for a, b, d in rows)
+        assert all(cell["n"] >= MIN_GROUP for cell in cells)
+        if cells:  # every answer is in exactly one cell, so whole panel minus cells isolates nobody
+            assert sum(cell["n"] for cell in cells) == total
+            members = [m for cell in cells for m in cell["members"]]
+            assert sorted(members) == sorted(g for g, counts in groups if sum(counts.values()))
+
+    check()
+
+
+@pytest.mark.parametrize("by_group", [True, False])
+def test_round_two_feedback_shows_groups_when_the_protocol_says_and_the_experts_own_comment(app, by_group):
+    from delphi.services.studies import design
+
+    with app.app_context():
+        study = make_study(n_experts=7, kinds=("domain",))  # 4 clinicians, 3 policy makers
+        design.set_protocol(study, dict(study.protocol, feedback_by_group=by_group), by=organiser())
+        rnd = open_first_round(study)
+        for p in study.panelists:
+            for ri in rnd.round_items:
+                ratings.save(rnd, p, ri.item_id, ratings={"agreement": 1 if p.pseudonym == "E01" else 3},
+                             comment="Split this domain in two" if p.pseudonym == "E01" else None)
+        rounds.close(rnd, by=organiser())
+        decisions.decide_many(rnd, [ri.item for ri in rnd.round_items], Decision.RERATE, by=organiser())
+        rnd2 = rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+        db.session.commit()
+        round_id, domain = rnd2.id, rnd2.round_items[0].item.domain_code
+    page = _login(app, "expert1@example.org").get(f"/expert/rounds/{round_id}/domains/{domain}").data.decode()
+    assert "Your comment in round 1: <q>Split this domain in two</q>" in page
+    assert ("By stakeholder group" in page) == by_group
+    if by_group:
+        assert "clinician (your group): n 4" in page and "policy: n 3" in page

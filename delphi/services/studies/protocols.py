@@ -67,6 +67,7 @@ def default_protocol() -> dict[str, Any]:
         "respondents": "any_rating",
         "publish_interests": False,
         "withdrawn_ratings": "keep",
+        "feedback_by_group": False,
     }
 
 
@@ -133,6 +134,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
+    p["feedback_by_group"] = bool(p.get("feedback_by_group", False))
     p["withdrawn_ratings"] = p.get("withdrawn_ratings") or "keep"
     if p["withdrawn_ratings"] not in WITHDRAWN:
         raise InvalidInput("A withdrawn panelist's ratings are either kept ('keep') or left out ('exclude').")

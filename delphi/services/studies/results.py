@@ -131,11 +131,15 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
                 Rating.round_id == previous.id, Rating.panelist_id == panelist.id, Rating.item_id.in_(item_ids))):
         own.setdefault(item_id, {})[question] = value
     others: dict[int, list[str]] = {}
-    for item_id, text in db.session.execute(
-            select(Comment.item_id, Comment.text).where(
-                Comment.round_id == previous.id, Comment.item_id.in_(item_ids),
-                Comment.panelist_id != panelist.id).order_by(Comment.item_id, Comment.id)):
-        others.setdefault(item_id, []).append(text)
+    mine: dict[int, str] = {}
+    for item_id, author, text in db.session.execute(
+            select(Comment.item_id, Comment.panelist_id, Comment.text).where(
+                Comment.round_id == previous.id, Comment.item_id.in_(item_ids)).order_by(Comment.item_id, Comment.id)):
+        if author == panelist.id:
+            mine[item_id] = text  # shown to its author beside their own previous rating
+        else:
+            others.setdefault(item_id, []).append(text)
+    by_group = group_feedback(previous, panelist) if previous.study.protocol.get("feedback_by_group") else {}
     order = [q["key"] for q in previous.study.protocol["questions"]]
     decided = decided_outcomes(previous)
     result = {}
@@ -144,8 +148,56 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
             continue  # new item: no feedback yet
         per_q = rows.get(code_of[item_id], {})
         result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": others.get(item_id, []),
+                           "own_comment": mine.get(item_id), "groups": by_group.get(code_of[item_id], {}),
                            "outcome": item_outcome(per_q, order, decided), "round": previous.number}
     return result
+
+
+MIN_GROUP = 3  # no group distribution of fewer answers: a panelist could otherwise read another's rating
+
+
+def group_feedback(previous: Round, panelist: Panelist) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """{item code: {question: [group cells]}}: each stakeholder group's distribution in the previous round, when
+    the protocol shows feedback by group (as DelphiManager offers; panelists who saw every group's distribution
+    agreed more on retained items: Brookes et al., Trials 2016;17:409). Groups under MIN_GROUP answers are
+    pooled as "other groups"; a pool still under MIN_GROUP joins the smallest shown group, so no cell, and no
+    difference between a cell and the whole panel, isolates fewer than MIN_GROUP answers."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for key, analysis in ((previous.results or {}).get("questions") or {}).items():
+        by_item: dict[str, list[dict[str, Any]]] = {}
+        for row in (analysis or {}).get("groups") or []:
+            if row["round"] == previous.number:
+                by_item.setdefault(str(row["item"]), []).append(row)
+        for code, rows in by_item.items():
+            cells = merge_small_groups([(str(r["group"]), r["counts"]) for r in rows])
+            if len(cells) > 1:
+                for cell in cells:
+                    cell["own"] = panelist.stakeholder_group in cell["members"]
+                out.setdefault(code, {})[key] = cells
+    return out
+
+
+def merge_small_groups(groups: list[tuple[str, dict[str, int]]]) -> list[dict[str, Any]]:
+    """Cells of at least MIN_GROUP answers: [{"label", "members", "counts", "n"}], largest first."""
+    def n_of(counts: dict[str, int]) -> int:
+        return sum(int(v) for v in counts.values())
+
+    big = [{"label": g, "members": [g], "counts": dict(c), "n": n_of(c)} for g, c in groups if n_of(c) >= MIN_GROUP]
+    small = [(g, c) for g, c in groups if 0 < n_of(c) < MIN_GROUP]
+    if small:
+        pool = {"label": "other groups", "members": [g for g, _ in small],
+                "counts": {k: sum(int(c.get(k, 0)) for _, c in small) for k in small[0][1]}, "n": 0}
+        pool["n"] = n_of(pool["counts"])
+        if pool["n"] >= MIN_GROUP:
+            big.append(pool)
+        elif big:
+            smallest = min(big, key=lambda cell: cell["n"])
+            smallest["label"] += " and other groups"
+            smallest["members"] += pool["members"]
+            smallest["counts"] = {k: int(smallest["counts"].get(k, 0)) + int(pool["counts"].get(k, 0))
+                                  for k in smallest["counts"]}
+            smallest["n"] += pool["n"]
+    return sorted(big, key=lambda cell: -cell["n"])
 
 
 def panel_row(rnd: Round, question: str) -> dict[str, Any] | None:
