@@ -91,6 +91,21 @@ def close_due_rounds() -> None:
         click.echo(f"Closed round {rnd.number} of study {rnd.study_id} ({rnd.study.title}); results computed.")
 
 
+@delphi_cli.command("send-reminders")
+@with_appcontext
+def send_reminders() -> None:
+    """Send the protocol's automatic reminders that are due, each once (run it from cron, e.g. hourly)."""
+    from delphi.services.studies import panel
+
+    sent = panel.send_due_reminders()
+    db.session.commit()
+    if not sent:
+        click.echo("No reminder is due.")
+    for rnd, days, n in sent:
+        click.echo(f"Reminded {n} panelist(s) of round {rnd.number} of study {rnd.study_id} ({rnd.study.title}): "
+                   f"{days} day(s) before the deadline.")
+
+
 from delphi.framework_cli import framework_cli  # noqa: E402
 
 delphi_cli.add_command(framework_cli)

@@ -148,6 +148,19 @@ def settings(assessment_id: int):
     return render_template("assessor/settings.html", **_context(acc, form=form)), 400 if form.errors else 200
 
 
+@bp.get("/assessments/<int:assessment_id>/<any(finalise, delete):action>")
+@login_required
+def confirm(assessment_id: int, action: str):
+    """Finalising and deleting cannot be undone: say what follows, then ask."""
+    acc = load_assessment(assessment_id)
+    require(acc.is_lead)
+    if acc.assessment.is_finalised and action == "finalise":
+        return redirect(url_for("assessor.assessment", assessment_id=assessment_id))
+    tree = lifecycle.tree(acc.assessment.version)
+    return render_template("assessor/confirm.html", **_context(acc, action=action,
+                                                               completion=lifecycle.completion(acc.assessment, tree)))
+
+
 @bp.post("/assessments/<int:assessment_id>/finalise")
 @login_required
 def finalise(assessment_id: int):

@@ -63,6 +63,9 @@ class ProtocolForm(FlaskForm):
                               choices=[SelectChoice(k, v[0].upper() + v[1:]) for k, v in RESPONDENTS.items()],
                               description="One definition for the dashboard, the statistics, the report and the data "
                                           "package.")
+    reminder_days = StringField("Automatic reminders to those who have not submitted, days before the deadline",
+                                validators=[Optional(), Length(max=40)],
+                                description="e.g. 3, 1 — each goes out once; empty: none (the manual button stays).")
     feedback_by_group = BooleanField("From round 2, show each stakeholder group's distribution too (groups with fewer "
                                      "than 3 answers are shown together)")
     withdrawn_ratings = SelectField("If a panelist withdraws", choices=[SelectChoice(k, v[0].upper() + v[1:])

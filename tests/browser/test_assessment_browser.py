@@ -83,6 +83,8 @@ def test_assessor_completes_an_mlm_assessment_and_sees_results_pdf_and_progress(
 
     # The lead finalises; progress then compares with the assessment of a year before.
     page.get_by_role("link", name="Overview", exact=True).click()
+    page.get_by_role("link", name="Finalise the assessment…").click()
+    expect(page.get_by_text("Finalising cannot be undone")).to_be_visible()  # the confirmation step
     page.get_by_role("button", name="Finalise the assessment").click()
     expect(page.get_by_text("Assessment finalised")).to_be_visible()
     page.get_by_role("link", name="Progress", exact=True).click()

@@ -232,6 +232,8 @@ TABLE: dict[str, list[Case]] = {
     "assessor.assessment": [Case(_assessment(), get=MEMBERS, **A_OWNER)],
     "assessor.settings": [Case(_assessment("/settings"), get=MEMBERS_ACT, post=MEMBERS_ACT, **A_OWNER)],
     "assessor.finalise": [Case(_assessment("/finalise"), post=MEMBERS_ACT, **A_OWNER)],
+    "assessor.confirm": [Case(_assessment("/finalise"), get=MEMBERS_ACT, **A_OWNER),
+                         Case(_assessment("/delete"), get=MEMBERS_ACT, **A_OWNER)],
     "assessor.delete": [Case(_assessment("/delete"), post=MEMBERS_ACT, **A_OWNER)],
     "assessor.answer": [Case(_assessment("/domains/1"), get=MEMBERS, post=MEMBERS_ACT, **A_OWNER)],
     "assessor.autosave": [Case(lambda w: f"/assessor/assessments/{w.assessment_a}/indicators/{w.indicator_id}/answer",

@@ -570,3 +570,29 @@ def test_round_two_feedback_shows_groups_when_the_protocol_says_and_the_experts_
     assert ("By stakeholder group" in page) == by_group
     if by_group:
         assert "clinician (your group): n 4" in page and "policy: n 3" in page
+
+
+def test_automatic_reminders_go_to_non_submitters_once_each_as_the_protocol_says(app, runner):
+    from delphi.services.studies import design, panel
+
+    with app.app_context():
+        study = make_study(n_experts=3, kinds=("domain",))
+        design.set_protocol(study, dict(study.protocol, reminder_days_before=[3, 1]), by=organiser())
+        deadline = utcnow() + timedelta(days=10)
+        rnd = rounds.open_round(study, deadline, by=organiser())
+        e1 = next(p for p in study.panelists if p.pseudonym == "E01")
+        for ri in rnd.round_items:
+            ratings.save(rnd, e1, ri.item_id, ratings={"agreement": 3})
+        ratings.submit(rnd, e1)
+        db.session.commit()
+        assert panel.send_due_reminders(now=deadline - timedelta(days=5)) == []  # not yet
+        first = panel.send_due_reminders(now=deadline - timedelta(days=2, hours=12))
+        assert [(days, n) for _, days, n in first] == [(3, 2)]
+        assert panel.send_due_reminders(now=deadline - timedelta(days=2)) == []  # never twice
+        second = panel.send_due_reminders(now=deadline - timedelta(hours=20))
+        assert [(days, n) for _, days, n in second] == [(1, 2)]
+        assert panel.send_due_reminders(now=deadline + timedelta(hours=1)) == []  # past the deadline: none
+        db.session.commit()
+    reminded = sorted(m["To"] for m in outbox(app) if m["Subject"].startswith("Reminder"))
+    assert reminded == ["expert2@example.org", "expert2@example.org", "expert3@example.org", "expert3@example.org"]
+    assert runner.invoke(args=["delphi", "send-reminders"]).output.strip() == "No reminder is due."

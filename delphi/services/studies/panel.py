@@ -6,7 +6,7 @@ import io
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, select, update
@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
-from delphi.models import MailLog, Panelist, Participation, Round, Study, User
+from delphi.models import MailLog, Panelist, Participation, Round, RoundStatus, Study, User
 from delphi.services.accounts import audit, mail, users
 
 CSV_COLUMNS = ("email", "name", "stakeholder_group", "country", "expertise")
@@ -237,20 +237,24 @@ def non_completers(rnd: Round) -> list[Panelist]:
 
 def remind(rnd: Round, *, by: User | None, base_url: str) -> int:
     """Remind those who have not submitted the open round (and only them)."""
-    study = rnd.study
     targets = non_completers(rnd)
-    subject = f"Reminder: round {rnd.number} of “{study.title}” closes {rnd.deadline:%d %B %Y %H:%M} UTC"
     for p in targets:
-        mail.send(p.user.email, subject,
-                  f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
-                  f"{rnd.deadline:%d %B %Y %H:%M} UTC and we have not yet received your submission.\n\n"
-                  f"Continue where you left off: {base_url.rstrip('/')}/expert/rounds/{rnd.id}\n\n"
-                  "Everything you have already answered is saved.\n")
-        db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="reminder", round_number=rnd.number,
-                               subject=subject, sent_by_id=by.id if by else None))
+        _remind(rnd, p, base_url.rstrip("/"), kind="reminder", by=by)
     db.session.flush()
     audit.record(by, "remind_panel", "round", rnd.id, after={"sent": len(targets)})
     return len(targets)
+
+
+def _remind(rnd: Round, p: Panelist, base: str, *, kind: str, by: User | None) -> None:
+    study = rnd.study
+    subject = f"Reminder: round {rnd.number} of “{study.title}” closes {rnd.deadline:%d %B %Y %H:%M} UTC"
+    mail.send(p.user.email, subject,
+              f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
+              f"{rnd.deadline:%d %B %Y %H:%M} UTC and we have not yet received your submission.\n\n"
+              f"Continue where you left off: {base}/expert/rounds/{rnd.id}\n\n"
+              "Everything you have already answered is saved.\n")
+    db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind=kind, round_number=rnd.number,
+                           subject=subject[:300], sent_by_id=by.id if by else None))
 
 
 SECONDS_PER_ANSWER = 20  # a considered rating with the odd comment; the mail says "about", rounded up to 5 minutes
@@ -318,6 +322,29 @@ def statuses(study: Study) -> dict[int, ExpertStatus]:
     return {p.id: ExpertStatus(per_round={n: seen.get(p.id, {}).get(n, "not started") for n in numbers.values()},
                                last_activity=last.get(p.id))
             for p in study.panelists}
+
+
+def send_due_reminders(now: datetime | None = None, *, base_url: str | None = None) -> list[tuple[Round, int, int]]:
+    """The protocol's automatic reminders (`reminder_days_before`, e.g. [3, 1]): once a round is within N days of
+    its deadline, each panelist who has not submitted gets reminder N — once (the mail log remembers it).
+    Returns (round, days, sent) for every reminder that went out; for cron: `flask delphi send-reminders`."""
+    now = now or utcnow()
+    base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
+    out = []
+    for rnd in db.session.scalars(select(Round).where(Round.status == RoundStatus.OPEN, Round.deadline > now)):
+        for days in sorted(set(rnd.study.protocol.get("reminder_days_before") or ()), reverse=True):
+            if now < rnd.deadline - timedelta(days=days):
+                continue
+            kind = f"auto_reminder_{days}d"
+            done = set(db.session.scalars(select(MailLog.panelist_id).where(
+                MailLog.study_id == rnd.study_id, MailLog.kind == kind, MailLog.round_number == rnd.number)))
+            targets = [p for p in non_completers(rnd) if p.consented_at is not None and p.id not in done]
+            for p in targets:
+                _remind(rnd, p, base, kind=kind, by=None)
+            if targets:
+                out.append((rnd, days, len(targets)))
+    db.session.flush()
+    return out
 
 
 def consent(panelist: Panelist, interests: str | None) -> None:

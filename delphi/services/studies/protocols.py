@@ -68,6 +68,7 @@ def default_protocol() -> dict[str, Any]:
         "publish_interests": False,
         "withdrawn_ratings": "keep",
         "feedback_by_group": False,
+        "reminder_days_before": [3, 1],
     }
 
 
@@ -135,6 +136,13 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
     p["feedback_by_group"] = bool(p.get("feedback_by_group", False))
+    try:
+        days = sorted({int(d) for d in (p.get("reminder_days_before") or [])}, reverse=True)
+    except (TypeError, ValueError):
+        raise InvalidInput("Automatic reminders are whole numbers of days before the deadline, e.g. 3, 1.") from None
+    if any(not 1 <= d <= 60 for d in days):
+        raise InvalidInput("Automatic reminders go out 1 to 60 days before the deadline.")
+    p["reminder_days_before"] = days
     p["withdrawn_ratings"] = p.get("withdrawn_ratings") or "keep"
     if p["withdrawn_ratings"] not in WITHDRAWN:
         raise InvalidInput("A withdrawn panelist's ratings are either kept ('keep') or left out ('exclude').")
