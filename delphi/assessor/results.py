@@ -8,6 +8,7 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from delphi.downloads import attachment
 from delphi.assessor.access import Access, load_assessment, load_organisation, require
 from delphi.assessor.access import page_context as _context
 from delphi.assessor.blueprint import bp
@@ -166,10 +167,7 @@ XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(body: bytes | str, mimetype: str, name: str) -> Response:
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment(body, name, mimetype)
 
 
 @bp.get("/assessments/<int:assessment_id>/export.<fmt>")

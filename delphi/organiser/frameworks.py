@@ -3,16 +3,16 @@
 Every change is a POST with CSRF that commits once and goes to the audit log."""
 from __future__ import annotations
 
-import io
 from pathlib import PurePath
 
 import framework as fwlib
-from flask import abort, flash, redirect, render_template, request, send_file
+from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from delphi.downloads import attachment
 from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.models import Framework, FrameworkVersion
@@ -58,8 +58,7 @@ def export_version(slug: str, label: str, fmt: str):
     if fmt not in fwlib.FORMATS:
         abort(404)
     out = files.export(version, fmt)
-    return send_file(io.BytesIO(out.data), mimetype=out.content_type, as_attachment=True,
-                     download_name=out.filename)
+    return attachment(out.data, out.filename, out.content_type)
 
 
 @bp.get("/frameworks/<slug>/diff")

@@ -1,9 +1,10 @@
 """The organiser's study outcome pages: item flow, release of the validated framework, report, data package."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from delphi.downloads import attachment, slugged
 from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.forms import EmptyForm
@@ -83,13 +84,11 @@ def study_report(study_id: int):
 @require(is_organiser)
 def study_report_pdf(study_id: int):
     st = load_study_for_organiser(study_id)
-    return Response(pdf.render(st), mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="delphi-report-study-{st.id}.pdf"'})
+    return attachment(pdf.render(st), f"delphi-report-study-{st.id}-{slugged(st.title)}.pdf", "application/pdf")
 
 
 @bp.get("/studies/<int:study_id>/data-package.zip")
 @require(is_organiser)
 def study_data_package(study_id: int):
     st = load_study_for_organiser(study_id)
-    return Response(data_package.build(st), mimetype="application/zip",
-                    headers={"Content-Disposition": f'attachment; filename="delphi-study-{st.id}-data.zip"'})
+    return attachment(data_package.build(st), f"delphi-study-{st.id}-data-{slugged(st.title)}.zip", "application/zip")

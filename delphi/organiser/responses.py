@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, url_for
 
+from delphi.downloads import attachment
 from delphi.errors import DomainError
 from delphi.extensions import db
 
@@ -15,4 +16,4 @@ def fail(exc: DomainError, endpoint: str, **kwargs):
 
 
 def download(data: bytes, filename: str, mimetype: str) -> Response:
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return attachment(data, filename, mimetype)

@@ -338,7 +338,7 @@ def test_upload_without_a_file_asks_for_one(client, olga):
 def test_export_route_downloads_each_format_that_loads_back_word_for_word(client, shipped, olga, fmt, content_type):
     r = client.get(f"{MLM}/export/{fmt}")
     assert r.status_code == 200 and r.headers["Content-Type"] == content_type
-    assert r.headers["Content-Disposition"] == f"attachment; filename=1plusmg-mlm-2022.{fmt}"
+    assert r.headers["Content-Disposition"] == f'attachment; filename="1plusmg-mlm-2022.{fmt}"'
     back = fwlib.load(r.data, fmt, filename=f"1plusmg-mlm-2022.{fmt}")
     original = fwlib.load_shipped("1plusmg-mlm")
     assert back.domains == original.domains and back.counts().levels == 245

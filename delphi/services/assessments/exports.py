@@ -52,7 +52,8 @@ def filename(report: Report, extension: str) -> str:
     safe = "".join(c if c.isalnum() else "-" for c in report.assessment.title.lower()).strip("-")
     while "--" in safe:
         safe = safe.replace("--", "-")
-    return f"assessment-{report.assessment.id}-{safe[:60] or 'report'}.{extension}"
+    # Letters of every script are kept: the download sends the name RFC 6266-encoded (delphi/downloads.py).
+    return f"assessment-{report.assessment.id}-{safe[:60].strip('-') or 'report'}.{extension}"
 
 
 def _summary(s: Summary) -> dict[str, Any]:
