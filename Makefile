@@ -58,7 +58,7 @@ test-pg: deps
 # Every bench script in turn (bench/load.py starts its own PostgreSQL, redis and gunicorn on loopback ports).
 bench: deps
 	@status=0; for script in bench/*.py; do \
-	  case $$script in bench/baseline_app.py) continue;; esac; \
+	  case $$script in bench/baseline_app.py|bench/_*) continue;; esac; \
 	  echo "== $$script"; $(PY) $$script || status=1; \
 	done; exit $$status
 

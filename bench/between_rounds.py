@@ -40,7 +40,7 @@ def seed(app, panelists: int):
 
     from delphi.db import utcnow
     from delphi.extensions import db
-    from delphi.models import Comment, Panelist, Participation, PlatformRole, Rating, User
+    from delphi.models import Comment, Participation, PlatformRole, Rating
     from delphi.services.accounts import users
     from delphi.services.frameworks import versions
     from delphi.services.studies import design, rounds
@@ -49,15 +49,10 @@ def seed(app, panelists: int):
     users.grant_role(org, PlatformRole.ORGANISER)
     study = design.create("MLM between rounds", versions.ensure_shipped(), by=org)
     design.set_protocol(study, dict(study.protocol, rated_kinds=["indicator", "level"]), by=org)
+    from _panel import bulk_panel
+
+    bulk_panel(study, panelists)
     now = utcnow()
-    db.session.execute(insert(User), [{"email": f"e{i}@bench.example.org", "name": f"E{i}", "active": True,
-                                       "session_version": 1, "created_at": now} for i in range(panelists)])
-    user_ids = db.session.scalars(db.select(User.id).where(User.email.like("e%@bench.example.org"))).all()
-    db.session.execute(insert(Panelist), [{"study_id": study.id, "user_id": uid, "pseudonym": f"E{i + 1:04d}",
-                                           "stakeholder_group": ["clinician", "policy"][i % 2], "country": "",
-                                           "expertise": "", "added_at": now, "consented_at": now}
-                                          for i, uid in enumerate(user_ids)])
-    db.session.expire(study)
     rnd = rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
     db.session.commit()
     panelist_ids = [p.id for p in study.panelists]

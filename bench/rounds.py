@@ -32,7 +32,7 @@ def main() -> None:
     from delphi import create_app
     from delphi.db import utcnow
     from delphi.extensions import db
-    from delphi.models import Decision, Panelist, Participation, Rating, User
+    from delphi.models import Decision, Panelist, Participation, Rating
     from delphi.services.accounts import users
     from delphi.services.frameworks import versions
     from delphi.services.studies import decisions, design, rounds
@@ -48,16 +48,10 @@ def main() -> None:
         study = design.create("Bench", versions.ensure_shipped(), by=org)
         protocol = dict(study.protocol, rated_kinds=["indicator", "level"])
         design.set_protocol(study, protocol, by=org)
-        db.session.execute(insert(User), [{"email": f"e{i}@bench.example.org", "name": f"E{i}", "active": True,
-                                           "session_version": 1, "created_at": utcnow()}
-                                          for i in range(args.panelists)])
-        user_ids = db.session.scalars(db.select(User.id).where(User.email.like("e%@bench.example.org"))).all()
+        from _panel import bulk_panel
+
+        bulk_panel(study, args.panelists)
         now = utcnow()
-        db.session.execute(insert(Panelist), [{"study_id": study.id, "user_id": uid, "pseudonym": f"E{i + 1:04d}",
-                                               "stakeholder_group": ["clinician", "policy"][i % 2], "country": "",
-                                               "expertise": "", "added_at": now, "consented_at": now}
-                                              for i, uid in enumerate(user_ids)])
-        db.session.expire(study)
         rnd = rounds.open_round(study, utcnow() + timedelta(days=7), by=org)
         db.session.commit()
         panelist_ids = [p.id for p in study.panelists]
