@@ -5,6 +5,7 @@ Prints figures; not a test. Target (issue 6): each renders in under 10 s. Usage:
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
@@ -23,6 +24,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="delphi-bench-report-")
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{workdir}/bench.sqlite")
     os.environ["DELPHI_INSTANCE_DIR"] = workdir
+    logging.disable(logging.INFO)  # the round-open e-mails to every panelist would fill the terminal
 
     from flask_migrate import upgrade
     from sqlalchemy import insert, select

@@ -6,6 +6,7 @@ queries that does not grow with the number of items or panelists. Usage: python 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import sys
@@ -25,6 +26,7 @@ def main() -> None:
     workdir = tempfile.mkdtemp(prefix="delphi-bench-")
     os.environ["DATABASE_URL"] = args.database or f"sqlite:///{workdir}/bench.sqlite"
     os.environ["DELPHI_INSTANCE_DIR"] = workdir
+    logging.disable(logging.INFO)  # the round-open e-mails to every panelist would fill the terminal
 
     from flask_migrate import upgrade
     from sqlalchemy import event, insert
