@@ -22,11 +22,11 @@ def ascii_fallback(filename: str) -> str:
     return re.sub(r"-+\.", ".", re.sub(r"-{2,}", "-", cleaned))
 
 
-def slugged(title: str, limit: int = 60) -> str:
+def slugged(title: str, limit: int = 60, fallback: str = "untitled") -> str:
     """A title as part of a file name, letters of every script kept: 'Národní hodnocení 2026' →
     'národní-hodnocení-2026'."""
     safe = "".join(c if c.isalnum() else "-" for c in title.lower())
-    return re.sub(r"-{2,}", "-", safe).strip("-")[:limit].strip("-") or "untitled"
+    return re.sub(r"-{2,}", "-", safe).strip("-")[:limit].strip("-") or fallback
 
 
 def content_disposition(filename: str) -> str:

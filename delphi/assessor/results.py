@@ -8,11 +8,11 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from delphi.downloads import attachment
 from delphi.assessor.access import Access, load_assessment, load_organisation, require
 from delphi.assessor.access import page_context as _context
 from delphi.assessor.blueprint import bp
 from delphi.assessor.forms import ActionEditForm, ActionForm
+from delphi.downloads import attachment
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.services.assessments import actions as assessment_actions

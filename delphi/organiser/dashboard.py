@@ -15,7 +15,7 @@ from delphi.models import Comment, ItemDecision, ItemKind, Round, RoundItem
 from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import DecisionForm
 from delphi.permissions import is_organiser, load_round_for_organiser, require
-from delphi.services.studies import decisions, protocols, results, rounds
+from delphi.services.studies import decisions, protocols, results
 
 PAGE_SIZE = 50
 FILTERS = ("outcome", "domain", "kind", "state", "unstable", "sort", "view", "page")
@@ -55,7 +55,8 @@ def round_items(rnd: Round) -> list[RoundItem]:
 def item_table(rnd: Round, items: list[RoundItem]) -> list[dict[str, Any]]:
     """One light row per item (what filtering and sorting need); the evidence is added for the shown page only."""
     first = rnd.study.protocol["questions"][0]["key"]
-    rows, stability, outcomes = results.item_rows(rnd), results.stability_rows(rnd), results.outcomes(rnd)
+    rows, stability = results.item_rows(rnd), results.stability_rows(rnd)
+    outcomes = results.outcomes(rnd, rows)
     made = {d.item_id: d for d in db.session.scalars(select(ItemDecision).where(ItemDecision.round_id == rnd.id))}
     table = []
     for ri in items:
@@ -115,21 +116,21 @@ def review_round(round_id: int):
     undecided = sum(1 for r in table if r["decision"] is None)
     can_decide = study.current_round.id == rnd.id
     codes = {r["item"].id: r["item"].code for r in table}
+    defaults = protocols.default_actions(study.protocol)
     return render_template(
         "organiser/round.html", rnd=rnd, study=study, questions=questions, table=shown, total=len(table),
         matching=len(matching), undecided=undecided,
         matching_undecided=sum(1 for r in matching if r["decision"] is None), page=page, pages=pages, filters=filters,
         dashboard_url=lambda **changes: dashboard_url(rnd.id, filters, **changes),
-        here=request.full_path, form=DecisionForm(formdata=None), can_decide=can_decide,
+        form=DecisionForm(formdata=None), can_decide=can_decide,
         all_outcomes=sorted({r["outcome"] for r in table if r["outcome"]}), domains=domains,
         kinds=[k for k in ItemKind if any(r["item"].kind == k for r in table)], states=STATES,
         groups=_group_view(rnd, questions[0]["key"]) if filters["view"] == "groups" else None,
         panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in questions},
-        progress=rounds.progress(rnd), respondents=results.respondents(rnd),
+        respondents=results.respondents(rnd),
         respondent_text=protocols.RESPONDENTS[protocols.respondents(study.protocol)],
-        default_actions=protocols.default_actions(study.protocol), labels=decisions.LABELS,
-        available=decisions.available, codes=codes,
-        bulk_defaults={o: a for o, a in protocols.default_actions(study.protocol).items() if a in ("accept", "rerate")})
+        default_actions=defaults, labels=decisions.LABELS, available=decisions.available, codes=codes,
+        bulk_defaults={o: a for o, a in defaults.items() if a in decisions.BULK})
 
 
 def _add_evidence(rnd: Round, shown: list[dict[str, Any]]) -> None:

@@ -8,23 +8,12 @@ from sqlalchemy import select
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.forms import EmptyForm
-from delphi.models import (
-    Decision,
-    Item,
-    ItemKind,
-)
+from delphi.models import Decision, Item, ItemKind
 from delphi.organiser.blueprint import bp
-from delphi.organiser.forms import (
-    DecisionForm,
-)
-from delphi.organiser.responses import fail
-from delphi.permissions import (
-    is_organiser,
-    load_round_for_organiser,
-    load_study_for_organiser,
-    require,
-)
 from delphi.organiser.dashboard import dashboard_url, item_table, read_filters, round_items, select_rows
+from delphi.organiser.forms import DecisionForm
+from delphi.organiser.responses import fail
+from delphi.permissions import is_organiser, load_round_for_organiser, load_study_for_organiser, require
 from delphi.services.studies import decisions, protocols
 from delphi.services.studies import items as study_items
 

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from delphi.services.studies.protocols import RESPONDENTS, WITHDRAWN, KIND_LABELS, STOPPING_RULES
+from delphi.services.studies.protocols import KIND_LABELS, RESPONDENTS, STOPPING_RULES, WITHDRAWN
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,11 +1,12 @@
 """Forms of the framework pages. Validators give the friendly message; the services and the database decide."""
 from __future__ import annotations
 
-import framework as fwlib
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+import framework as fwlib
 
 LABEL_RULE = Regexp(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$",
                     message="Use letters, digits, '.', '-' or '_' (e.g. 2025 or draft-2).")

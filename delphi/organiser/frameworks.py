@@ -5,24 +5,20 @@ from __future__ import annotations
 
 from pathlib import PurePath
 
-import framework as fwlib
 from flask import abort, flash, redirect, render_template, request
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+import framework as fwlib
 from delphi.downloads import attachment
 from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.models import Framework, FrameworkVersion
 from delphi.organiser.blueprint import bp
 from delphi.organiser.framework_access import RACE_MESSAGE, can_see, load_draft, load_version, version_url
-from delphi.organiser.framework_forms import (
-    ImportForm,
-    NewDraftForm,
-    ReleaseForm,
-)
+from delphi.organiser.framework_forms import ImportForm, NewDraftForm, ReleaseForm
 from delphi.permissions import is_organiser, require
 from delphi.services.frameworks import files, versions
 

@@ -12,16 +12,9 @@ from delphi.extensions import db
 from delphi.forms import EmptyForm
 from delphi.models import MailLog, Panelist
 from delphi.organiser.blueprint import bp
-from delphi.organiser.forms import (
-    PanelCsvForm,
-    PanelistForm,
-)
+from delphi.organiser.forms import PanelCsvForm, PanelistForm
 from delphi.organiser.responses import fail
-from delphi.permissions import (
-    is_organiser,
-    load_study_for_organiser,
-    require,
-)
+from delphi.permissions import is_organiser, load_study_for_organiser, require
 from delphi.services.studies import panel
 
 

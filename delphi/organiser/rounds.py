@@ -9,17 +9,9 @@ from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.forms import EmptyForm
 from delphi.organiser.blueprint import bp
-from delphi.organiser.forms import (
-    DeadlineForm,
-    OpenRoundForm,
-)
+from delphi.organiser.forms import DeadlineForm, OpenRoundForm
 from delphi.organiser.responses import download, fail
-from delphi.permissions import (
-    is_organiser,
-    load_round_for_organiser,
-    load_study_for_organiser,
-    require,
-)
+from delphi.permissions import is_organiser, load_round_for_organiser, load_study_for_organiser, require
 from delphi.services.studies import exports, panel, rounds
 
 

@@ -12,27 +12,11 @@ from wtforms import SelectChoice
 from delphi import stats
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
-from delphi.models import (
-    AuditEvent,
-    Decision,
-    FrameworkVersion,
-    Study,
-    StudyOrganiser,
-    VersionStatus,
-)
+from delphi.models import AuditEvent, Decision, FrameworkVersion, Study, StudyOrganiser, VersionStatus
 from delphi.organiser.blueprint import bp
-from delphi.organiser.forms import (
-    DeadlineForm,
-    OpenRoundForm,
-    ProtocolForm,
-    StudyForm,
-)
+from delphi.organiser.forms import DeadlineForm, OpenRoundForm, ProtocolForm, StudyForm
 from delphi.organiser.responses import download, fail
-from delphi.permissions import (
-    is_organiser,
-    load_study_for_organiser,
-    require,
-)
+from delphi.permissions import is_organiser, load_study_for_organiser, require
 from delphi.services.studies import decisions, design, exports, protocols, rounds
 
 

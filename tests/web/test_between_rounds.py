@@ -23,7 +23,7 @@ from tests.study_helpers import make_study, open_first_round, organiser
 LEVEL_KINDS = ("indicator", "level_set", "level")
 
 
-def _closed_round_one(kinds=LEVEL_KINDS, n_experts=3, domains=("II", "III")):
+def _closed_round_one(kinds=LEVEL_KINDS, n_experts=3):
     """Round 1 rated by everyone and closed; returns (study, round)."""
     study = make_study(n_experts=n_experts, kinds=kinds)
     rnd = open_first_round(study)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from delphi.db import utcnow
+from delphi.downloads import slugged
 from delphi.models.assessment import Assessment, AssessmentAnswer
 from delphi.services.assessments import actions, answers, benchmark, results
 from delphi.services.assessments import lifecycle
@@ -49,11 +50,8 @@ def build(assessment: Assessment) -> Report:
 
 
 def filename(report: Report, extension: str) -> str:
-    safe = "".join(c if c.isalnum() else "-" for c in report.assessment.title.lower()).strip("-")
-    while "--" in safe:
-        safe = safe.replace("--", "-")
     # Letters of every script are kept: the download sends the name RFC 6266-encoded (delphi/downloads.py).
-    return f"assessment-{report.assessment.id}-{safe[:60].strip('-') or 'report'}.{extension}"
+    return f"assessment-{report.assessment.id}-{slugged(report.assessment.title, fallback='report')}.{extension}"
 
 
 def _summary(s: Summary) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from delphi.extensions import db
 from delphi.models import FrameworkVersion, Study, StudyStatus, User, VersionStatus
 from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
+from delphi.services.studies import results
 
 
 class AlreadyReleased(DomainError):
@@ -45,8 +46,6 @@ def check_releasable(study: Study) -> None:
     if any(r.is_open for r in study.rounds):
         open_round = next(r for r in study.rounds if r.is_open)
         raise InvalidInput(f"Round {open_round.number} is still open; close it before releasing.")
-    from delphi.services.studies import results
-
     undecided = results.undecided_without_decision(study.rounds[-1])
     if undecided:
         raise InvalidInput(f"Decide on every item of the last round first ({len(undecided)} without a "
@@ -61,7 +60,6 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
     label = (label or "").strip()
     if not versions.LABEL_RE.match(label):
         raise InvalidInput(f"'{label}' is not a valid version label (e.g. 2027 or 2.0).")
-    versions.check_release_label(label)
     version = study.framework_version
     if label != version.label and versions.find_version(version.framework.slug, label):
         raise InvalidInput(f"{version.framework.slug} already has a version labelled '{label}'.")

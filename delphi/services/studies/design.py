@@ -1,6 +1,7 @@
 """Studies: creation on a framework draft, the protocol, organisers, and the items the panel rates."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -93,39 +94,39 @@ def item_code(kind: ItemKind, element_code: str, level: int | None = None) -> st
     return element_code
 
 
+def rated_elements(doc: fwlib.Framework, rated_kinds) -> Iterator[tuple[ItemKind, str, str, int | None]]:
+    """(kind, element code, domain code, level) of every item the protocol's kinds make of a draft, in document
+    order."""
+    kinds = set(rated_kinds)
+    for d in doc.domains:
+        if ItemKind.DOMAIN in kinds:
+            yield ItemKind.DOMAIN, d.code, d.code, None
+        for s in d.subdomains:
+            if ItemKind.SUBDOMAIN in kinds:
+                yield ItemKind.SUBDOMAIN, s.code, d.code, None
+            for ind in s.indicators:
+                if ItemKind.INDICATOR in kinds:
+                    yield ItemKind.INDICATOR, ind.code, d.code, None
+                if ItemKind.LEVEL_SET in kinds:
+                    yield ItemKind.LEVEL_SET, ind.code, d.code, None
+                if ItemKind.LEVEL in kinds:
+                    for n in range(1, 6):
+                        yield ItemKind.LEVEL, ind.code, d.code, n
+
+
 def build_items(study: Study, doc: fwlib.Framework) -> list[Item]:
     """Create the study's items from the draft, in document order, for the kinds the protocol rates."""
-    kinds = set(study.protocol["rated_kinds"])
     existing = {i.code: i for i in study.items}
-    position = 0
     created = []
-
-    def add(kind: ItemKind, element: str, domain: str, level: int | None = None) -> None:
-        nonlocal position
-        position += 1
+    for position, (kind, element, domain, level) in enumerate(rated_elements(doc, study.protocol["rated_kinds"]), 1):
         code = item_code(kind, element, level)
         if code in existing:
             existing[code].position = position
-            return
+            continue
         item = Item(code=code, element_code=element, kind=kind, level=level, domain_code=domain,
                     position=position)
         study.items.append(item)
         created.append(item)
-
-    for d in doc.domains:
-        if ItemKind.DOMAIN in kinds:
-            add(ItemKind.DOMAIN, d.code, d.code)
-        for s in d.subdomains:
-            if ItemKind.SUBDOMAIN in kinds:
-                add(ItemKind.SUBDOMAIN, s.code, d.code)
-            for ind in s.indicators:
-                if ItemKind.INDICATOR in kinds:
-                    add(ItemKind.INDICATOR, ind.code, d.code)
-                if ItemKind.LEVEL_SET in kinds:
-                    add(ItemKind.LEVEL_SET, ind.code, d.code)
-                if ItemKind.LEVEL in kinds:
-                    for n in range(1, 6):
-                        add(ItemKind.LEVEL, ind.code, d.code, n)
     db.session.flush()
     return created
 

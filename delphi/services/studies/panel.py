@@ -184,10 +184,12 @@ def add_rows(study: Study, rows: list[dict[str, str]], *, by: User) -> list[Pane
 def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     """E-mail a single-use invitation link to each panelist not yet invited; returns how many were sent."""
     sent = 0
+    purpose = None  # the same text for everyone: reading the draft once, not once per panelist
     for p in panelists:
         if p.invited_at is not None or p.withdrawn_at is not None:
             continue
-        users.send_invitation(p.user, by, invitation_purpose(study), next_path=f"/expert/studies/{study.id}/consent")
+        purpose = purpose or invitation_purpose(study)
+        users.send_invitation(p.user, by, purpose, next_path=f"/expert/studies/{study.id}/consent")
         p.invited_at = utcnow()
         db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="invitation",
                                subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
@@ -218,12 +220,10 @@ def rated_count(study: Study) -> int:
     if study.items:
         return sum(1 for i in study.items if i.state.value in ("active", "accepted"))
     from delphi.services.frameworks import versions
+    from delphi.services.studies import design
 
     doc = versions.to_document(study.framework_version)
-    indicators = sum(1 for _ in doc.indicators())
-    per_kind = {"domain": len(doc.domains), "subdomain": sum(1 for _ in doc.subdomains()), "indicator": indicators,
-                "level_set": indicators, "level": 5 * indicators}
-    return sum(n for kind, n in per_kind.items() if kind in set(study.protocol.get("rated_kinds") or ()))
+    return sum(1 for _ in design.rated_elements(doc, study.protocol.get("rated_kinds") or ()))
 
 
 def non_completers(rnd: Round) -> list[Panelist]:

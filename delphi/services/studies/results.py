@@ -9,13 +9,11 @@ from delphi import stats
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import Comment, Item, ItemDecision, Panelist, Participation, Rating, Round, RoundItem
-from delphi.services.studies import protocols
+from delphi.services.studies import protocols, ratings
 
 
 def compute(rnd: Round) -> dict[str, Any]:
     """Analyse all ratings up to this round (so stability against earlier rounds is included), per question."""
-    from delphi.services.studies import ratings
-
     study = rnd.study
     definition = protocols.respondents(study.protocol)
     frame = ratings.frame(study.id, up_to_round=rnd.number, **protocols.counted(study.protocol))
@@ -104,10 +102,11 @@ def item_outcome(per_question: dict[str, dict[str, Any]], question_order: list[s
     return outcomes[0]
 
 
-def outcomes(rnd: Round) -> dict[str, str | None]:
+def outcomes(rnd: Round, rows: dict[str, dict[str, dict[str, Any]]] | None = None) -> dict[str, str | None]:
+    """One outcome per item code (rows: item_rows(rnd), when the caller has them already)."""
     order = [q["key"] for q in rnd.study.protocol["questions"]]
     decided = decided_outcomes(rnd)
-    return {code: item_outcome(per_q, order, decided) for code, per_q in item_rows(rnd).items()}
+    return {code: item_outcome(per_q, order, decided) for code, per_q in (rows or item_rows(rnd)).items()}
 
 
 def undecided_without_decision(rnd: Round) -> list[str]:
