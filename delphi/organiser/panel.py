@@ -7,6 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from delphi import jsonsafe
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.forms import EmptyForm
@@ -64,7 +65,7 @@ def panel_csv_confirm(study_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     try:
-        rows = json.loads(request.form.get("rows", "[]"))
+        rows = jsonsafe.loads(request.form.get("rows", "[]"), max_depth=4)
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("the confirmed rows are not a list of rows")
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
-from delphi import stats
+from delphi import jsonsafe, stats
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import AuditEvent, Decision, FrameworkVersion, Study, StudyOrganiser, VersionStatus
@@ -83,16 +83,20 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
                           "allow_unable": getattr(form, f"q{n}_unable").data})
     if form.rule.data == "custom":
         try:
-            rule = json.loads(form.custom_rule.data or "")
-        except json.JSONDecodeError as exc:
-            raise InvalidInput(f"The custom rule is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+            rule = jsonsafe.loads(form.custom_rule.data or "")
+        except jsonsafe.JSONRefused as exc:
+            raise InvalidInput(f"The custom rule: {exc}") from None
+        if not isinstance(rule, dict):
+            raise InvalidInput("The custom rule must be a preset name or a JSON object with clauses, "
+                               "like the presets shown below.")
     else:
         rule = form.rule.data
     return {"rated_kinds": form.rated_kinds.data, "questions": questions, "rule": rule,
             "stability_threshold": form.stability_threshold.data, "stopping": form.stopping.data,
             "max_rounds": form.max_rounds.data, "quartiles": form.quartiles.data,
             "drop_decided": form.drop_decided.data, "respondents": form.respondents.data,
-            "publish_interests": form.publish_interests.data, "feedback_by_group": form.feedback_by_group.data,
+            "publish_interests": form.publish_interests.data,
+            "publish_panel_attributes": form.publish_panel_attributes.data, "feedback_by_group": form.feedback_by_group.data,
             "withdrawn_ratings": form.withdrawn_ratings.data,
             "reminder_days_before": [d.strip() for d in (form.reminder_days.data or "").split(",") if d.strip()],
             "default_actions": {k.removeprefix("default_action-"): v for k, v in request.form.items()
@@ -121,6 +125,7 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.drop_decided.data = p["drop_decided"]
     form.respondents.data = p.get("respondents") or "any_rating"
     form.publish_interests.data = bool(p.get("publish_interests"))
+    form.publish_panel_attributes.data = bool(p.get("publish_panel_attributes"))
     form.feedback_by_group.data = bool(p.get("feedback_by_group"))
     form.withdrawn_ratings.data = p.get("withdrawn_ratings") or "keep"
     form.reminder_days.data = ", ".join(str(d) for d in p.get("reminder_days_before") or [])

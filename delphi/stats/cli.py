@@ -15,7 +15,7 @@ from delphi.stats.config import AnalysisConfig
 from delphi.stats.errors import StatsInputError
 from delphi.stats.export import to_json, write_csv, write_xlsx
 from delphi.stats.ratings import read_ratings
-from delphi.stats.rules import DEFAULT_RULE, PRESETS
+from delphi.stats.rules import DEFAULT_RULE, PRESETS, rule_argument
 
 EXIT_USAGE = 2
 
@@ -81,7 +81,8 @@ def _analyse(args: argparse.Namespace) -> int:
     if args.format in ("csv", "xlsx") and not args.output:
         raise UsageError(f"delphi analyse: --format {args.format} needs -o OUT")
     config = AnalysisConfig.from_strings(
-        args.scale, agree=args.agree, disagree=args.disagree, rule=args.rule, quartiles=args.quartiles,
+        args.scale, agree=args.agree, disagree=args.disagree, rule=rule_argument(args.rule),
+        quartiles=args.quartiles,
         panel_size=args.panel_size, max_rounds=args.max_rounds, stability_threshold=args.stability_threshold)
     ratings = read_ratings(args.ratings, scale=(config.scale_min, config.scale_max))
     result = analyse(ratings, config)

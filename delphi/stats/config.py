@@ -5,7 +5,6 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Literal
 
 from delphi.stats.errors import ConfigError
@@ -51,7 +50,7 @@ class AnalysisConfig:
 
     ``agree``/``disagree`` default to the rule's bands when it declares them, else ``agree`` is the top third
     of the scale and ``disagree`` its mirror image at the bottom; after construction both are always set.
-    ``rule`` may be given as a preset name, a JSON path or a mapping. ``stability_threshold``: an item is
+    ``rule`` may be given as a preset name or a mapping (a file is read by ``rules.read_rule_file``). ``stability_threshold``: an item is
     stable between two rounds when ``pct_change`` < threshold (Scheibe, Skutsch & Schofer 1975: 15 %).
     """
 
@@ -113,7 +112,7 @@ class AnalysisConfig:
         scale: str,
         agree: str | None = None,
         disagree: str | None = None,
-        rule: ConsensusRule | Mapping[str, Any] | str | Path = DEFAULT_RULE,
+        rule: ConsensusRule | Mapping[str, Any] | str = DEFAULT_RULE,
         quartiles: str = "linear",
         panel_size: int | None = None,
         max_rounds: int | None = None,

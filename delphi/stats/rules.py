@@ -45,6 +45,15 @@ RULE_STATISTICS: tuple[str, ...] = (
 #: Columns of the ``stability`` table a stability criterion may test.
 STABILITY_STATISTICS: tuple[str, ...] = ("n_paired", "pct_change", "unchanged_share", "wilcoxon_p", "kappa_w")
 
+MAX_CLAUSES = 200
+"""Clauses per rule: published rules have 1-5; every study page evaluates or shows the rule."""
+MAX_CONDITIONS = 20
+"""Conditions per clause (a statistic bounded twice counts twice)."""
+MAX_TEXT = 2000
+"""Characters of a rule's name, source, description, outcome or note."""
+MAX_RULE_FILE_BYTES = 1024 * 1024
+"""The largest rule file `delphi analyse --rule FILE.json` reads (a rule of MAX_CLAUSES clauses is ~40 KB)."""
+
 _RULE_KEYS = {"name", "source", "description", "clauses", "otherwise", "decided", "scale", "agree", "disagree"}
 _CLAUSE_KEYS = {"when", "outcome", "note"}
 
@@ -163,10 +172,14 @@ def parse_conditions(when: Any, allowed: tuple[str, ...], where: str) -> tuple[C
         raise RuleError(f"{where}: 'when' must be an object with at least one condition, "
                         f'e.g. {{"agree_pct": [">=", 0.7]}}')
     out: list[Condition] = []
+    if len(when) > MAX_CONDITIONS:
+        raise RuleError(f"{where}: more than {MAX_CONDITIONS} conditions")
     for statistic, spec in when.items():
         if statistic not in allowed:
             raise RuleError(f"{where}: unknown statistic {statistic!r} (known: {', '.join(allowed)})")
         pairs = spec if (isinstance(spec, list) and spec and isinstance(spec[0], list)) else [spec]
+        if len(out) + len(pairs) > MAX_CONDITIONS:
+            raise RuleError(f"{where}: more than {MAX_CONDITIONS} conditions")
         for pair in pairs:
             if not isinstance(pair, list) or len(pair) != 2:
                 raise RuleError(f"{where}: condition on {statistic!r} must be [operator, number], got {pair!r}")
@@ -197,6 +210,8 @@ def parse_rule(data: Mapping[str, Any], default_name: str = "custom") -> Consens
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
         raise RuleError("rule: 'name' must be a non-empty string")
+    if len(name) > MAX_TEXT:
+        raise RuleError(f"rule: 'name' is longer than {MAX_TEXT} characters")
     where = f"rule {name!r}"
     unknown = sorted(set(data) - _RULE_KEYS)
     if unknown:
@@ -206,6 +221,8 @@ def parse_rule(data: Mapping[str, Any], default_name: str = "custom") -> Consens
     description = data.get("description", "")
     if not isinstance(source, str) or not isinstance(description, str):
         raise RuleError(f"{where}: 'source' and 'description' must be strings")
+    if max(len(source), len(description)) > MAX_TEXT:
+        raise RuleError(f"{where}: 'source' and 'description' are at most {MAX_TEXT} characters each")
     if "otherwise" not in data:
         raise RuleError(f"{where}: missing 'otherwise' (the outcome when no clause holds)")
     otherwise = data["otherwise"]
@@ -214,6 +231,9 @@ def parse_rule(data: Mapping[str, Any], default_name: str = "custom") -> Consens
     raw_clauses = data.get("clauses")
     if not isinstance(raw_clauses, list):
         raise RuleError(f"{where}: 'clauses' must be a list of {{\"when\": ..., \"outcome\": ...}} objects")
+    if len(raw_clauses) > MAX_CLAUSES:
+        raise RuleError(f"{where}: more than {MAX_CLAUSES} clauses ({len(raw_clauses)}); the limit keeps every "
+                        "page that shows or applies the rule fast")
     clauses: list[Clause] = []
     for i, raw in enumerate(raw_clauses, start=1):
         cwhere = f"{where}, clause {i}"
@@ -228,6 +248,8 @@ def parse_rule(data: Mapping[str, Any], default_name: str = "custom") -> Consens
         note = raw.get("note", "")
         if not isinstance(note, str):
             raise RuleError(f"{cwhere}: 'note' must be a string")
+        if max(len(outcome), len(note)) > MAX_TEXT:
+            raise RuleError(f"{cwhere}: 'outcome' and 'note' are at most {MAX_TEXT} characters each")
         clauses.append(Clause(parse_conditions(raw.get("when"), RULE_STATISTICS, cwhere), outcome, note))
     possible = {c.outcome for c in clauses} | {otherwise}
     if "decided" in data:
@@ -312,23 +334,45 @@ PRESETS: Mapping[str, ConsensusRule] = MappingProxyType({d["name"]: parse_rule(d
 DEFAULT_RULE = "mlm-2021"
 
 
-def load_rule(rule: ConsensusRule | Mapping[str, Any] | str | Path) -> ConsensusRule:
-    """A rule from a preset name, a JSON file path, a mapping, or an existing :class:`ConsensusRule`."""
+def load_rule(rule: ConsensusRule | Mapping[str, Any] | str) -> ConsensusRule:
+    """A rule from a preset name, a mapping, or an existing :class:`ConsensusRule`.
+
+    Never a file: a rule stored with a study or typed into a form is data, and a string that is not a preset
+    name is refused, not opened. Only the command line reads a rule file, through :func:`read_rule_file`.
+    """
     if isinstance(rule, ConsensusRule):
         return rule
     if isinstance(rule, Mapping):
         return parse_rule(rule)
     if isinstance(rule, str) and rule in PRESETS:
         return PRESETS[rule]
-    if not isinstance(rule, (str, Path)):
-        raise RuleError(f"a rule must be a preset name, a JSON file or a mapping, not {type(rule).__name__}")
-    path = Path(rule)
+    if isinstance(rule, (str, Path)):
+        shown = str(rule)[:80]
+        raise RuleError(f"unknown rule {shown!r}: not a preset ({', '.join(PRESETS)}); give a preset name or a "
+                        "JSON object (a rule file is read only by `delphi analyse --rule FILE.json`)")
+    raise RuleError(f"a rule must be a preset name or a mapping, not {type(rule).__name__}")
+
+
+def read_rule_file(path: str | Path) -> ConsensusRule:
+    """A rule from a JSON file (the command line's ``--rule FILE.json``); its name defaults to the file's stem."""
+    path = Path(path)
     if not path.is_file():
-        raise RuleError(f"unknown rule {str(rule)!r}: not a preset ({', '.join(PRESETS)}) nor an existing JSON file")
+        raise RuleError(f"unknown rule {str(path)!r}: not a preset ({', '.join(PRESETS)}) nor an existing JSON file")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_RULE_FILE_BYTES + 1)
+        if len(raw) > MAX_RULE_FILE_BYTES:
+            raise RuleError(f"rule file {path}: larger than {MAX_RULE_FILE_BYTES // 1024} KiB")
+        data = json.loads(raw.decode("utf-8"))
     except json.JSONDecodeError as exc:
         raise RuleError(f"rule file {path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:
+        raise RuleError(f"rule file {path}: nested too deeply to be a rule") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RuleError(f"rule file {path}: cannot be read ({exc})") from None
     return parse_rule(data, default_name=path.stem)
+
+
+def rule_argument(text: str) -> ConsensusRule:
+    """The command line's ``--rule``: a preset name, else a JSON file."""
+    return PRESETS[text] if text in PRESETS else read_rule_file(text)

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from delphi.stats import PRESETS, AnalysisConfig, ConfigError, RuleError, analyse, load_rule
-from delphi.stats.rules import RULE_STATISTICS
+from delphi.stats.rules import RULE_STATISTICS, read_rule_file
 from tests.stats.frames import ratings_frame
 
 A, N, D = 5, 3, 1          # agree, neutral, disagree on 1-5 with bands 4-5 / 1-2
@@ -151,14 +151,14 @@ def test_unknown_rule_name_and_bad_json_file(tmp_path):
     bad = tmp_path / "rule.json"
     bad.write_text('{"name": "x", "otherwise": }')
     with pytest.raises(RuleError, match="not valid JSON"):
-        load_rule(bad)
+        read_rule_file(bad)
 
 
 def test_rule_from_a_json_file_takes_its_name_from_the_file(tmp_path):
     path = tmp_path / "my-rule.json"
     path.write_text(json.dumps({"source": "protocol v2", "otherwise": "no",
                                 "clauses": [{"when": {"agree_pct": [">=", 0.75]}, "outcome": "yes"}]}))
-    rule = load_rule(str(path))
+    rule = read_rule_file(str(path))
     assert rule.name == "my-rule" and rule.decided == ("yes",)
 
 

@@ -66,6 +66,7 @@ def default_protocol() -> dict[str, Any]:
         "comment_required_at_or_below": None,
         "respondents": "any_rating",
         "publish_interests": False,
+        "publish_panel_attributes": False,
         "withdrawn_ratings": "keep",
         "feedback_by_group": False,
         "reminder_days_before": [3, 1],
@@ -112,8 +113,12 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         except (stats.StatsInputError, ValueError) as exc:
             raise InvalidInput(f"Question '{key}': {exc}") from None
 
+    rule = p.get("rule") or "mlm-2021"
+    if not (isinstance(rule, dict) or (isinstance(rule, str) and rule in stats.PRESETS)):
+        raise InvalidInput("Consensus rule: give a preset name or a JSON object with clauses "
+                           f"(presets: {', '.join(stats.PRESETS)}); a rule is never read from a file here.")
     try:
-        stats.load_rule(p.get("rule") or "mlm-2021")
+        stats.load_rule(rule)
     except (stats.StatsInputError, ValueError) as exc:
         raise InvalidInput(f"Consensus rule: {exc}") from None
     try:
@@ -135,6 +140,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
+    p["publish_panel_attributes"] = bool(p.get("publish_panel_attributes", False))
     p["feedback_by_group"] = bool(p.get("feedback_by_group", False))
     try:
         days = sorted({int(d) for d in (p.get("reminder_days_before") or [])}, reverse=True)
