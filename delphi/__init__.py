@@ -23,6 +23,9 @@ def create_app(config: type | str | None = None) -> Flask:
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
                 instance_path=str(Path(config.INSTANCE_PATH).resolve()))
     app.config.from_object(config)
+    from delphi.jsonsafe import SafeRequest
+
+    app.request_class = SafeRequest  # request.get_json(): a hostile body is a 400, never a 500
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config.get("PROXY_FIX_HOPS"):
