@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from delphi.converters import MAX_ID
 from delphi.errors import DomainError
 from delphi.extensions import db, limiter
 from delphi.forms import EmptyForm
@@ -171,8 +172,9 @@ def autosave(round_id: int):
         return current_app.login_manager.unauthorized()
     g.log_user_id = identity[0]
     data = request.get_json(silent=True)
-    if not isinstance(data, dict) or not isinstance(data.get("item"), int) or isinstance(data["item"], bool):
-        return jsonify({"ok": False, "error": "Send JSON with an item id."}), 400
+    if not isinstance(data, dict) or not isinstance(data.get("item"), int) or isinstance(data["item"], bool) \
+            or not 0 < data["item"] <= MAX_ID:
+        return jsonify({"ok": False, "error": "Send JSON with an item id (a whole number of this round)."}), 400
     comment = data.get("comment")
     if comment is not None and not isinstance(comment, str):
         return jsonify({"ok": False, "error": "A comment must be text."}), 400

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from delphi.extensions import db
 from delphi.models import Decision, ItemDecision, Participation, Round, Study
+from delphi.services.release import disclosure
 from delphi.services.studies import protocols, results
 
 # ACCORD (Gattrell et al. 2024, PLOS Med 21:e1004326): the methods and results topics this report answers from
@@ -107,10 +108,12 @@ def build(study: Study) -> dict[str, Any]:
              "outcome": outcomes.get(ri.item.code), "decision": decided.get(ri.item_id)}
             for ri in rnd.round_items]})
 
-    composition = defaultdict(lambda: {"invited": 0, "consented": 0, **{f"r{r.number}": 0 for r in rounds_}})
+    composition = defaultdict(lambda: {"panelists": 0, "invited": 0, "consented": 0,
+                                       **{f"r{r.number}": 0 for r in rounds_}})
     for p in panel:
         for key in (f"group: {p.stakeholder_group or 'not given'}", f"country: {p.country or 'not given'}"):
             row = composition[key]
+            row["panelists"] += 1
             row["invited"] += 1 if p.invited_at else 0
             row["consented"] += 1 if p.consented_at else 0
             for r in rounds_:
@@ -129,7 +132,8 @@ def build(study: Study) -> dict[str, Any]:
         "panel_size": len(panel),
         "invited": sum(1 for p in panel if p.invited_at),
         "consented": sum(1 for p in panel if p.consented_at),
-        "composition": dict(sorted(composition.items())),
+        "composition": public_composition(composition, study.protocol),
+        "small_cell": disclosure.threshold(),
         "interests": interests_summary(study),
         "withdrawn": sum(1 for p in panel if p.withdrawn_at is not None),
         "withdrawn_rule": protocols.WITHDRAWN[study.protocol.get("withdrawn_ratings") or "keep"],
@@ -142,6 +146,20 @@ def build(study: Study) -> dict[str, Any]:
         "accord_answered": ACCORD_ANSWERED,
         "accord_by_hand": ACCORD_BY_HAND,
     }
+
+
+def public_composition(composition: dict[str, dict[str, int]], protocol: dict) -> dict[str, dict[str, int]]:
+    """The composition table as published: groups and countries of fewer than the small-cell threshold pooled
+    (disclosure.merge_small_rows), unless the protocol records the panel's consent to publish them."""
+    if disclosure.publishes_attributes(protocol):
+        return dict(sorted(composition.items()))
+    k = disclosure.threshold()
+    out: dict[str, dict[str, int]] = {}
+    for prefix, other in (("group: ", "other groups"), ("country: ", "other countries")):
+        rows = {key: row for key, row in composition.items() if key.startswith(prefix)}
+        merged = disclosure.merge_small_rows(rows, k, size="panelists", other=other, prefix=prefix)
+        out.update(sorted(merged.items()))
+    return out
 
 
 def interests_summary(study: Study) -> dict[str, Any]:

@@ -27,14 +27,14 @@ from delphi.db import UTCDateTime, utcnow
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import RoundStatus
-from delphi.services.studies.panel import Withdrawn
+from delphi.services.studies.panel import NotConsented, Withdrawn
 from delphi.services.studies.ratings import MAX_COMMENT, parse_answer
 from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 
 # Plain SQL, built once: a request pays neither statement construction nor cache-key generation. The table and
 # column names are those of delphi.models; both databases read ON CONFLICT (SQLite >= 3.24).
 _WHO = """
-SELECT p.id AS panelist_id, p.withdrawn_at, r.number, r.status, s.protocol, s.protocol_checksum,
+SELECT p.id AS panelist_id, p.withdrawn_at, p.consented_at, r.number, r.status, s.protocol, s.protocol_checksum,
        EXISTS (SELECT 1 FROM round_items ri WHERE ri.round_id = r.id AND ri.item_id = :item_id) AS item_in_round
 FROM rounds r
 JOIN studies s ON s.id = r.study_id
@@ -69,6 +69,7 @@ WITH who AS (
     JOIN panelists p ON p.study_id = r.study_id AND p.user_id = :user_id
     JOIN users u ON u.id = p.user_id AND u.session_version = :version AND u.active
     WHERE r.id = :round_id AND r.status = 'open' AND s.protocol_checksum = :checksum AND p.withdrawn_at IS NULL
+      AND p.consented_at IS NOT NULL
       AND EXISTS (SELECT 1 FROM round_items ri WHERE ri.round_id = r.id AND ri.item_id = :item_id)
     FOR SHARE OF r
 ), rating AS (
@@ -149,6 +150,8 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
         raise _why_refused(conn, user_id, session_version)
     if row.status != RoundStatus.OPEN:
         raise RoundNotOpen(row.number)
+    if row.consented_at is None:
+        raise NotConsented()
     if row.withdrawn_at is not None:
         raise Withdrawn()
     if not row.item_in_round:

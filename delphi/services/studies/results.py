@@ -1,8 +1,11 @@
 """Round results: the statistics engine run on the stored ratings, and what experts see as feedback."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from delphi import stats
@@ -129,15 +132,15 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
             select(Rating.item_id, Rating.question, Rating.value).where(
                 Rating.round_id == previous.id, Rating.panelist_id == panelist.id, Rating.item_id.in_(item_ids))):
         own.setdefault(item_id, {})[question] = value
-    others: dict[int, list[str]] = {}
+    others: dict[int, list[tuple[str, str]]] = {}
     mine: dict[int, str] = {}
-    for item_id, author, text in db.session.execute(
-            select(Comment.item_id, Comment.panelist_id, Comment.text).where(
-                Comment.round_id == previous.id, Comment.item_id.in_(item_ids)).order_by(Comment.item_id, Comment.id)):
+    for item_id, comment_id, author, text in db.session.execute(
+            select(Comment.item_id, Comment.id, Comment.panelist_id, Comment.text).where(
+                Comment.round_id == previous.id, Comment.item_id.in_(item_ids))):
         if author == panelist.id:
             mine[item_id] = text  # shown to its author beside their own previous rating
         else:
-            others.setdefault(item_id, []).append(text)
+            others.setdefault(item_id, []).append((_shuffle_key(previous.id, item_id, comment_id), text))
     by_group = group_feedback(previous, panelist) if previous.study.protocol.get("feedback_by_group") else {}
     order = [q["key"] for q in previous.study.protocol["questions"]]
     decided = decided_outcomes(previous)
@@ -146,10 +149,19 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
         if item_id not in code_of:
             continue  # new item: no feedback yet
         per_q = rows.get(code_of[item_id], {})
-        result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": others.get(item_id, []),
+        result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": [t for _, t in sorted(others.get(item_id, []))],
                            "own_comment": mine.get(item_id), "groups": by_group.get(code_of[item_id], {}),
                            "outcome": item_outcome(per_q, order, decided), "round": previous.number}
     return result
+
+
+def _shuffle_key(round_id: int, item_id: int, comment_id: int) -> str:
+    """Other panelists' comments in an order of their own per item: a keyed hash, stable across reloads but
+    unrelated between items, so an author's position on one item says nothing of their position on another
+    (in id order, each author held the same place on every item)."""
+    secret = current_app.config["SECRET_KEY"]
+    key = secret.encode() if isinstance(secret, str) else bytes(secret)
+    return hmac.new(key, f"comment-order:{round_id}:{item_id}:{comment_id}".encode(), hashlib.sha256).hexdigest()
 
 
 MIN_GROUP = 3  # no group distribution of fewer answers: a panelist could otherwise read another's rating
