@@ -101,8 +101,10 @@ def register_blueprints(app: Flask) -> None:
     from delphi.auth import bp as auth_bp
     from delphi.expert import bp as expert_bp
     from delphi.organiser import bp as organiser_bp
+    from delphi.converters import BoundedInt
     from delphi.public import bp as public_bp
 
+    app.url_map.converters["int"] = BoundedInt
     for bp in (public_bp, auth_bp, admin_bp, organiser_bp, expert_bp, assessor_bp, api_bp):
         app.register_blueprint(bp)
 

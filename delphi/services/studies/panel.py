@@ -50,8 +50,17 @@ class Withdrawn(InvalidInput):
                          "change. Write to the organiser to take part again.")
 
 
+class NotConsented(InvalidInput):
+    status_code = 403
+
+    def __init__(self):
+        super().__init__("Accept the study's terms first (the consent page); nothing was saved.")
+
+
 def require_active(panelist: Panelist) -> None:
-    """Every rating write checks this: a withdrawn panelist changes nothing."""
+    """Every rating write checks this: a panelist who has not consented, or has withdrawn, changes nothing."""
+    if panelist.consented_at is None:
+        raise NotConsented()
     if panelist.withdrawn_at is not None:
         raise Withdrawn()
 
