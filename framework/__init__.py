@@ -3,6 +3,7 @@
 Pure library: no Flask, no database. Everything a caller needs is importable from here.
 """
 
+from .checks import MAX_GLOSSARY_TERMS, MAX_INDICATORS
 from .convert import checksum, from_dict, to_dict
 from .diff import Change, WordOp, diff
 from .errors import FrameworkError
@@ -13,6 +14,8 @@ from .shipped import data_path, load_shipped, shipped_names
 __all__ = [
     "FORMATS",
     "MAX_FILE_BYTES",
+    "MAX_GLOSSARY_TERMS",
+    "MAX_INDICATORS",
     "Change",
     "Counts",
     "Domain",

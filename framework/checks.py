@@ -19,6 +19,11 @@ CODE_RULE = "use up to 32 letters, digits, '.', '-' or '_', starting with a lett
 MAX_TEXT_CHARS = 32_767
 """The most an Excel cell holds; a longer text could not be exported to XLSX."""
 
+MAX_INDICATORS = 2_000
+"""Indicators per framework (the 1+MG MLM has 53): every page, export and diff of a version grows with it."""
+MAX_GLOSSARY_TERMS = 2_000
+"""Glossary entries per framework."""
+
 _CODE = re.compile(CODE_PATTERN)
 _XML_NONCHARACTERS = frozenset("\ufffe\uffff")
 
@@ -45,6 +50,13 @@ class Checker:
         self.filename = filename
         self._codes: dict[str, tuple[str, str]] = {}
         self._terms: dict[str, str] = {}
+        self._indicators = 0
+
+    def count_indicator(self, location: str) -> None:
+        """Refuse the indicator after the MAX_INDICATORS-th (a loader calls this once per indicator it reads)."""
+        self._indicators += 1
+        if self._indicators > MAX_INDICATORS:
+            self.fail(location, f"more than {MAX_INDICATORS} indicators; the limit keeps every page of a version fast")
 
     def fail(self, location: str, message: str) -> NoReturn:
         raise FrameworkError(self.filename, location, message)

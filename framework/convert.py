@@ -7,7 +7,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from .checks import Checker
+from .checks import MAX_GLOSSARY_TERMS, MAX_INDICATORS, Checker
+from .errors import FrameworkError
 from .model import LEVEL_COUNT, Domain, Framework, GlossaryTerm, Indicator, Subdomain
 from .schema import check_document
 
@@ -53,6 +54,7 @@ def _indicator_dict(indicator: Indicator) -> dict[str, Any]:
 
 def from_dict(document: Mapping[str, Any], *, filename: str) -> Framework:
     """Validate a document against the schema and the framework rules, then build the Framework."""
+    _check_sizes(document, filename)  # before the schema: its validation costs about 0.3 ms per indicator
     check_document(document, filename)
     check = Checker(filename)
     metadata = {
@@ -82,6 +84,26 @@ def from_dict(document: Mapping[str, Any], *, filename: str) -> Framework:
         glossary=glossary,
         domains=domains,
     )
+
+
+def _check_sizes(document: Any, filename: str) -> None:
+    """Refuse a document with more than MAX_INDICATORS indicators or MAX_GLOSSARY_TERMS glossary entries."""
+    if not isinstance(document, Mapping):
+        return  # the schema says what is wrong
+    glossary = document.get("glossary")
+    if isinstance(glossary, list) and len(glossary) > MAX_GLOSSARY_TERMS:
+        raise FrameworkError(filename, "$.glossary", f"more than {MAX_GLOSSARY_TERMS} glossary entries")
+    count = 0
+    domains = document.get("domains")
+    for i, domain in enumerate(domains if isinstance(domains, list) else ()):
+        subdomains = domain.get("subdomains") if isinstance(domain, Mapping) else None
+        for j, subdomain in enumerate(subdomains if isinstance(subdomains, list) else ()):
+            indicators = subdomain.get("indicators") if isinstance(subdomain, Mapping) else None
+            count += len(indicators) if isinstance(indicators, list) else 0
+            if count > MAX_INDICATORS:
+                raise FrameworkError(filename, f"$.domains[{i}].subdomains[{j}]",
+                                     f"more than {MAX_INDICATORS} indicators; the limit keeps every page of a "
+                                     "version fast")
 
 
 def _domain(check: Checker, document: Mapping[str, Any], path: str) -> Domain:

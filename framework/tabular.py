@@ -88,6 +88,7 @@ def domains_from_rows(rows: Iterable[Row], check: Checker, empty_location: str) 
                 f"subdomain {subdomain.code} belongs to domain {subdomain.parent} ({subdomain.where}), "
                 f"not to {domain.code}",
             )
+        check.count_indicator(row["indicator_code"].location)
         subdomain.indicators.append(_indicator(row, check))
     if not domains:
         check.fail(empty_location, "no indicators: the table has a header but no rows")

@@ -8,24 +8,33 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import Any
+from xml.etree.ElementTree import iterparse
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
-from .checks import Checker
+from .checks import MAX_GLOSSARY_TERMS, Checker
 from .errors import FrameworkError
 from .model import LEVEL_COUNT, Domain, Framework, GlossaryTerm
 from .tabular import Cell, Row, check_header, domains_from_rows, framework_rows
 
-MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+MAX_UNPACKED_BYTES = 32 * 1024 * 1024
 """Refuse zip bombs: a real framework workbook unpacks to well under a megabyte."""
+MAX_SHEET_ROWS = 5_000
+"""Rows of one sheet (one row per indicator, MAX_INDICATORS of them, or per glossary term)."""
+MAX_SHEET_COLUMNS = 64
+"""Columns of one sheet (the indicator table has 12)."""
+MAX_CELLS = 200_000
+"""Cells in the workbook's sheets' XML, empty ones included, counted before openpyxl builds any."""
+_REF = re.compile(r"([A-Z]{1,3})(\d+)$")
 INDICATORS, FRAMEWORK, GLOSSARY = "indicators", "framework", "glossary"
 GENERIC_LEVEL_KEYS = tuple(f"generic_level_{number}" for number in range(1, LEVEL_COUNT + 1))
 FRAMEWORK_KEYS = ("name", "short_name", "description", "source", "numbering_note", *GENERIC_LEVEL_KEYS)
@@ -96,8 +105,9 @@ def _read_sheets(data: bytes, check: Checker) -> dict[str, _Sheet]:
         if INDICATORS not in workbook.sheetnames:
             found = ", ".join(repr(title) for title in workbook.sheetnames)
             check.fail("", f"missing sheet {INDICATORS!r} (the workbook has {found})")
+        budget = [MAX_CELLS]
         return {
-            title: _sheet(workbook[title], title, check)
+            title: _sheet(workbook[title], title, check, _extent(archive, workbook[title], title, check, budget))
             for title in (FRAMEWORK, GLOSSARY, INDICATORS)
             if title in workbook.sheetnames
         }
@@ -114,11 +124,59 @@ def _first_line(exc: Exception) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _sheet(worksheet: Any, title: str, check: Checker) -> _Sheet:
-    """Read every cell value, refusing formulas and error values where they are."""
+def _column_number(letters: str) -> int:
+    number = 0
+    for char in letters:
+        number = number * 26 + ord(char) - 64
+    return number
+
+
+def _extent(archive: zipfile.ZipFile, worksheet: Any, title: str, check: Checker, budget: list[int]
+            ) -> tuple[int, int]:
+    """(last row, last column) holding a cell, from the sheet's XML streamed before openpyxl reads it.
+
+    openpyxl pads every row to the widest, and the <dimension> element may lie or be missing: one empty cell in
+    column XFD on each row would cost 16,384 cells a row. So rows, columns, cells per row and cells in all
+    (`budget`, shared by the sheets) are counted here and refused past the limits.
+    """
+    where = f"sheet {title}"
+    rows = columns = row = in_row = column = 0
+    with archive.open(worksheet._worksheet_path) as source:  # noqa: SLF001 (openpyxl's path of the sheet)
+        for event, element in iterparse(source, events=("start", "end")):
+            tag = element.tag.rpartition("}")[2]
+            if tag == "row" and event == "start":
+                number = element.get("r")
+                row = int(number) if number and number.isdigit() else row + 1
+                if row > MAX_SHEET_ROWS:
+                    check.fail(where, f"a row numbered {row}; the limit is {MAX_SHEET_ROWS} rows")
+                rows, in_row, column = max(rows, row), 0, 0
+            elif tag == "c" and event == "start":
+                budget[0] -= 1
+                in_row += 1
+                ref = _REF.match(element.get("r") or "")
+                column = _column_number(ref.group(1)) if ref else column + 1
+                if column > MAX_SHEET_COLUMNS:
+                    check.fail(where, f"a cell in column {get_column_letter(min(column, 18278))} (row {row}); "
+                                      f"the limit is {MAX_SHEET_COLUMNS} columns: delete the columns right of "
+                                      "the table")
+                if in_row > MAX_SHEET_COLUMNS:
+                    check.fail(where, f"row {row} has more than {MAX_SHEET_COLUMNS} cells")
+                if budget[0] < 0:
+                    check.fail(where, f"the workbook has more than {MAX_CELLS} cells")
+                columns = max(columns, column)
+            elif tag == "row" and event == "end":
+                element.clear()
+    return rows, columns
+
+
+def _sheet(worksheet: Any, title: str, check: Checker, extent: tuple[int, int]) -> _Sheet:
+    """Read every cell value within the extent found, refusing formulas and error values where they are."""
     worksheet.reset_dimensions()  # a stale <dimension> element would otherwise cut rows off
     sheet = _Sheet(title, [])
-    for row, cells in enumerate(worksheet.iter_rows(min_row=1, min_col=1)):
+    rows, columns = extent
+    if not rows or not columns:
+        return sheet
+    for row, cells in enumerate(worksheet.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=columns)):
         for column, cell in enumerate(cells):
             if cell.data_type == "f" or isinstance(cell.value, (ArrayFormula, DataTableFormula)):
                 check.fail(sheet.location(row, column), "formulas are not accepted: replace the formula by its text")
@@ -184,6 +242,8 @@ def _glossary(sheet: _Sheet | None, check: Checker) -> tuple[GlossaryTerm, ...]:
     for row in range(1, len(sheet.rows)):
         term, definition = sheet.text(row, 0, check), sheet.text(row, 1, check)
         if term.strip() or definition.strip():
+            if len(entries) == MAX_GLOSSARY_TERMS:
+                check.fail(sheet.location(row, 0), f"more than {MAX_GLOSSARY_TERMS} glossary entries")
             entries.append(
                 GlossaryTerm(
                     term=check.term(term, sheet.location(row, 0)),

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from delphi.stats.errors import RatingsError
+from delphi.stats.workbook import first_sheet_values
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("round", "item", "panelist", "rating")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("question", "comment", "group")
@@ -91,10 +92,15 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_excel(path: Path) -> pd.DataFrame:
-    try:
-        frame = pd.read_excel(path, sheet_name=0, dtype=object, engine="openpyxl")
-    except Exception as exc:  # openpyxl raises many kinds for a damaged or foreign file
-        raise RatingsError(f"{path}: cannot be read as an XLSX workbook ({type(exc).__name__})") from None
+    values = first_sheet_values(path)  # bounded: see delphi/stats/workbook.py
+    while values and all(v is None for v in values[-1]):
+        values.pop()
+    if not values:
+        raise RatingsError(f"{path}: the first sheet is empty (expected a header row)")
+    header = ["" if v is None else str(v).strip().lower() for v in values[0]]
+    keep = [i for i, name in enumerate(header) if name and name not in header[:i]]  # a repeated name: the first
+    frame = pd.DataFrame([[row[i] for i in keep] for row in values[1:]], columns=[header[i] for i in keep],
+                         dtype=object)
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
     if missing:
