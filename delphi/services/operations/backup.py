@@ -30,6 +30,7 @@ from sqlalchemy import JSON, Column, Table, bindparam, func, insert, select, tex
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import TypeDecorator
 
+from delphi import jsonsafe
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -38,6 +39,10 @@ FORMAT = "delphi-backup"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 BATCH = 1000
+# Checked on the members' headers before anything is inflated (zipfile returns no more than a member's declared
+# size, so a lying header only truncates it and its checksum fails). Real tables deflate 5-20 times, a bomb 1000.
+MAX_MANIFEST_BYTES, MAX_TABLE_BYTES, MAX_BACKUP_BYTES = 2**20, 2**30, 4 * 2**30  # unpacked
+MAX_COMPRESSION_RATIO, CHUNK = 100, 2**20  # the ratio applies to members over one CHUNK
 
 # Restored first with these values, then set to the stored ones (the triggers allow exactly this direction).
 STAGED: dict[str, dict[str, Any]] = {
@@ -209,7 +214,7 @@ def _app_version() -> str:
 
 def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
     try:
-        manifest = json.loads(archive.read(MANIFEST))
+        manifest = jsonsafe.loads(archive.read(MANIFEST), max_bytes=MAX_MANIFEST_BYTES)
     except KeyError:
         raise BackupRefused(f"not a Delphi backup: the file has no {MANIFEST}.") from None
     except ValueError as exc:
@@ -224,11 +229,50 @@ def read_manifest(archive: zipfile.ZipFile) -> dict[str, Any]:
 
 def _open(source: str | os.PathLike[str]) -> zipfile.ZipFile:
     try:
-        return zipfile.ZipFile(source)
+        archive = zipfile.ZipFile(source)
     except FileNotFoundError:
         raise BackupRefused(f"{source}: no such file.") from None
     except (zipfile.BadZipFile, OSError) as exc:
         raise BackupRefused(f"{source}: not a readable ZIP file ({exc}).") from None
+    try:
+        check_sizes(archive)
+        return archive
+    except BackupRefused:
+        archive.close()
+        raise
+
+
+def check_sizes(archive: zipfile.ZipFile) -> None:
+    """Refuse, from the members' headers alone, a backup that would unpack to too much (a zip bomb)."""
+    total = 0
+    for info in archive.infolist():
+        name, size = info.filename, info.file_size
+        total += size
+        limit = MAX_MANIFEST_BYTES if name == MANIFEST else MAX_TABLE_BYTES
+        if size > limit:
+            raise BackupRefused(f"{name} unpacks to {size / 2**20:.0f} MiB, more than the {limit / 2**20:.0f} MiB "
+                                "a backup member may hold; nothing was restored.")
+        if size > CHUNK and size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1):
+            raise BackupRefused(f"{name} has a compression ratio of {size // max(info.compress_size, 1)}:1 "
+                                f"(a backup's tables compress at most {MAX_COMPRESSION_RATIO}:1): not a backup "
+                                "this platform wrote; nothing was restored.")
+    if total > MAX_BACKUP_BYTES:
+        raise BackupRefused(f"the backup unpacks to {total / 2**30:.1f} GiB, more than {MAX_BACKUP_BYTES / 2**30:.0f} "
+                            "GiB; nothing was restored.")
+
+
+def _digest(archive: zipfile.ZipFile, name: str) -> str:
+    """The SHA-256 of a member, streamed in chunks (nothing of it is kept)."""
+    digest = hashlib.sha256()
+    try:
+        with archive.open(name) as member:
+            while chunk := member.read(CHUNK):
+                digest.update(chunk)
+    except KeyError:
+        raise BackupRefused(f"the backup has no {name} (listed in {MANIFEST}).") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:  # a bad CRC, a truncated or damaged member
+        raise BackupRefused(f"{name} is damaged ({exc}); nothing was restored.") from None
+    return digest.hexdigest()
 
 
 def _load_tables(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> list[tuple[Table, list[list[Any]]]]:
@@ -239,16 +283,19 @@ def _load_tables(archive: zipfile.ZipFile, manifest: dict[str, Any]) -> list[tup
         missing, unknown = sorted(set(tables) - set(listed)), sorted(set(listed) - set(tables))
         raise BackupRefused(f"the backup's tables do not match this schema (missing {missing or 'none'}, "
                             f"unknown {unknown or 'none'}).")
+    for entry in manifest["tables"]:  # every checksum first, streamed: nothing is parsed from a damaged file
+        if not isinstance(entry.get("file"), str) or _digest(archive, entry["file"]) != entry.get("sha256"):
+            raise BackupRefused(f"{entry.get('file')} is damaged: its SHA-256 differs from the manifest's.")
     loaded = []
     for entry in manifest["tables"]:
         table = tables[entry["name"]]
         try:
-            data = archive.read(entry["file"])
-        except KeyError:
-            raise BackupRefused(f"the backup has no {entry['file']} (listed in {MANIFEST}).") from None
-        if hashlib.sha256(data).hexdigest() != entry.get("sha256"):
-            raise BackupRefused(f"{entry['file']} is damaged: its SHA-256 differs from the manifest's.")
-        document = json.loads(data)
+            document = json.loads(archive.read(entry["file"]))
+        except (ValueError, RecursionError) as exc:
+            raise BackupRefused(f"{entry['file']} is not a table's JSON ({type(exc).__name__}); nothing was "
+                                "restored.") from None
+        if not isinstance(document, dict):
+            raise BackupRefused(f"{entry['file']} is not a table's JSON; nothing was restored.")
         columns = [c.name for c in table.columns]
         if document.get("columns") != columns:
             raise BackupRefused(f"{entry['file']}: the columns {document.get('columns')} are not those of "
