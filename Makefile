@@ -19,10 +19,13 @@ $(STAMP): pyproject.toml | $(PY)
 
 deps: $(STAMP)
 
+# Explicit development: the only way the public development SECRET_KEY is accepted (and then on 127.0.0.1 only).
+db: export DELPHI_ENV ?= development
 db: deps
 	$(FLASK) db upgrade
 	$(FLASK) delphi seed-demo
 
+run: export DELPHI_ENV ?= development
 run: db
 	@echo "Serving on http://127.0.0.1:5000 (Ctrl+C to stop). Demo logins are listed above."
 	$(FLASK) run --host 127.0.0.1 --port 5000

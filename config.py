@@ -15,6 +15,18 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> list[str] | None:
+    value = os.environ.get(name)
+    if not value:
+        return None
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+# Keys anyone can read in this repository: only explicit development (make run, on loopback) and the tests may
+# sign sessions with them (delphi.security.check_startup).
+PUBLIC_SECRET_KEYS = frozenset({"", "dev-only-not-secret", "test-secret"})
+
+
 def database_url(url: str) -> str:
     """Normalise a database URL to the driver we ship (psycopg 3)."""
     # psycopg 3 is the driver we ship; accept the common short forms.
@@ -63,7 +75,14 @@ class Config:
 
     INVITATION_TTL_HOURS = int(os.environ.get("INVITATION_TTL_HOURS", 24 * 14))
     RESET_TTL_HOURS = int(os.environ.get("RESET_TTL_HOURS", 2))
-    PASSWORD_MIN_LENGTH = 10
+    PASSWORD_MIN_LENGTH = 12
+    # Per account, from any address (stored in the database, so it holds across workers): after this many failed
+    # logins the account is locked for LOGIN_LOCK_MINUTES and its owner gets an e-mail.
+    LOGIN_LOCK_AFTER = int(os.environ.get("LOGIN_LOCK_AFTER", 10))
+    LOGIN_LOCK_MINUTES = int(os.environ.get("LOGIN_LOCK_MINUTES", 15))
+    # The reset request answers no sooner than this, so a known address (token, commit, mail) takes as long as
+    # an unknown one.
+    RESET_REQUEST_MIN_SECONDS = float(os.environ.get("RESET_REQUEST_MIN_SECONDS", 0.25))
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt (n=2**15, r=8, p=1)
 
     # Behind a reverse proxy, trust this many X-Forwarded-For/-Proto hops (rate limits per client, https links).
@@ -95,6 +114,7 @@ class TestConfig(Config):
     SECRET_KEY = "test-secret"
     # Cheap hashes keep the suite fast; production uses werkzeug's scrypt default.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    RESET_REQUEST_MIN_SECONDS = 0.0  # tests of the floor set it themselves
 
 
 class ProductionConfig(Config):
@@ -102,10 +122,13 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     REQUEST_LOG = _bool("REQUEST_LOG", True)
+    # Host names the app answers (others get 400); None: the host of BASE_URL (delphi.security.check_startup).
+    TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 
     @classmethod
     def check(cls) -> None:
-        """Refuse to start with a development secret or an implicit database."""
+        """Refuse to start without a secret or a database in the environment (delphi.security.check_startup
+        refuses the rest: a public key, mail written to files)."""
         missing = [name for name in ("SECRET_KEY", "DATABASE_URL") if not os.environ.get(name)]
         if missing:
             raise RuntimeError(f"Production needs {', '.join(missing)} set in the environment.")

@@ -13,11 +13,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(config: type | str | None = None) -> Flask:
     """Build the app. config: a config class, a name from config.CONFIGS, or FLASK_ENV-like DELPHI_ENV."""
-    from config import CONFIGS, ProductionConfig
+    from config import CONFIGS, DevelopmentConfig, ProductionConfig
 
+    if config is None:
+        config = os.environ.get("DELPHI_ENV") or None
+    # Development only when asked for (DELPHI_ENV=development, as make run sets it): an unset DELPHI_ENV still
+    # gets the development defaults, but not the public signing key (security.check_startup).
+    development = config == "development" or (isinstance(config, type) and issubclass(config, DevelopmentConfig))
     if config is None or isinstance(config, str):
-        config = CONFIGS[config or os.environ.get("DELPHI_ENV", "development")]
-    if config is ProductionConfig or (isinstance(config, type) and issubclass(config, ProductionConfig)):
+        config = CONFIGS[config or "development"]
+    production = isinstance(config, type) and issubclass(config, ProductionConfig)
+    if production:
         ProductionConfig.check()
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder="static",
@@ -26,6 +32,9 @@ def create_app(config: type | str | None = None) -> Flask:
     from delphi.jsonsafe import SafeRequest
 
     app.request_class = SafeRequest  # request.get_json(): a hostile body is a 400, never a 500
+    from delphi.security import check_startup
+
+    check_startup(app, development=development, production=production)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     if app.config.get("PROXY_FIX_HOPS"):

@@ -1,11 +1,13 @@
-"""Safe redirects, token hashing, the login cookie's identity and the security headers every response carries."""
+"""Safe redirects, token hashing, the login cookie's identity, the checks before the app starts, absolute URLs
+from BASE_URL, and the security and cache headers every response carries."""
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, session
+from flask import Flask, Response, abort, current_app, g, request, session
 
 
 def new_token() -> tuple[str, str]:
@@ -88,4 +90,90 @@ def register_security_headers(app: Flask) -> None:
         for name, value in headers:
             if name.lower() not in present:
                 response.headers.add(name, value)
+        if "no-store" not in response.headers.get("Cache-Control", "") and _needs_no_store(response):
+            response.headers["Cache-Control"] = NO_STORE
         return response
+
+
+def check_startup(app: Flask, *, development: bool, production: bool) -> None:
+    """Refuse to run with a signing key anyone can read, or production mail written to files.
+
+    development: DELPHI_ENV=development (or the caller's choice) as `make run` sets it; with a public key it then
+    answers loopback clients only. The tests (TESTING) have a key of their own."""
+    from config import PUBLIC_SECRET_KEYS
+
+    cfg = app.config
+    public_key = (cfg.get("SECRET_KEY") or "") in PUBLIC_SECRET_KEYS
+    hint = ("set SECRET_KEY to a long random value, e.g. $(python3 -c 'import secrets; print(secrets.token_hex(32))')"
+            ", or DELPHI_ENV=development to develop on 127.0.0.1 (make run)")
+    if public_key and (production or not (development or app.testing)):
+        raise RuntimeError(f"SECRET_KEY is missing or the public development key: {hint}.")
+    if production:
+        if cfg.get("MAIL_BACKEND") == "file":
+            raise RuntimeError("MAIL_BACKEND=file writes every message, reset and invitation links included, to "
+                               "disk: production needs MAIL_BACKEND=smtp (MAIL_SERVER, MAIL_PORT, ...).")
+        if not cfg.get("TRUSTED_HOSTS"):
+            cfg["TRUSTED_HOSTS"] = [urlsplit(cfg["BASE_URL"]).hostname]
+        # Checked before Flask (and after ProxyFix, which create_app wraps around this): Flask's own check of
+        # TRUSTED_HOSTS fails while routing, where even the error page cannot build a URL.
+        app.wsgi_app = TrustedHosts(app.wsgi_app, cfg["TRUSTED_HOSTS"])
+    if public_key and development and not app.testing:
+        app.before_request(_loopback_only)
+
+
+class TrustedHosts:
+    """WSGI middleware: a plain 400 for a Host header (or X-Forwarded-Host, via ProxyFix) not in the list."""
+
+    def __init__(self, wsgi_app, hosts: list[str]) -> None:
+        self.wsgi_app, self.hosts = wsgi_app, list(hosts)
+
+    def __call__(self, environ, start_response):
+        from werkzeug.exceptions import SecurityError
+        from werkzeug.wsgi import get_host
+
+        try:
+            get_host(environ, trusted_hosts=self.hosts)
+        except SecurityError:
+            response = Response("Bad request: this server does not answer for that host name.\n", status=400,
+                                mimetype="text/plain")
+            return response(environ, start_response)
+        return self.wsgi_app(environ, start_response)
+
+
+def _loopback_only() -> None:
+    """With the public development key, a client on another machine could forge a session: refuse it."""
+    try:
+        loopback = ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        abort(403, "This development server (public SECRET_KEY) answers only 127.0.0.1.")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """An absolute URL on BASE_URL (config), never on the Host header of the request."""
+    base = urlsplit(current_app.config["BASE_URL"])
+    adapter = current_app.url_map.bind(base.netloc, script_name=base.path.rstrip("/") or "/",
+                                       url_scheme=base.scheme or "https")
+    return adapter.build(endpoint, values, force_external=True)
+
+
+# Pages anyone may keep in a cache: the stable pages of released versions and the public API. Everything else,
+# anything shown to a logged-in person and every download, is sent with no-store.
+CACHEABLE_ENDPOINTS = frozenset({"static", "public.index", "public.framework_version",
+                                 "public.study_report", "api.frameworks_index", "api.openapi",
+                                 "api.framework_version"})
+NO_STORE = "private, no-store"
+
+
+def _needs_no_store(response: Response) -> bool:
+    if "attachment" in response.headers.get("Content-Disposition", ""):
+        return True
+    if request.endpoint not in CACHEABLE_ENDPOINTS:
+        return True
+    if request.endpoint == "static":
+        return False
+    # Logged in: the user Flask-Login loaded for this request, else the session's claim (no query here: this
+    # also runs on the error page of a database that is down).
+    user = g.get("_login_user")
+    return user.is_authenticated if user is not None else "_user_id" in session

@@ -1,10 +1,11 @@
 """GET-only endpoints; errors are JSON (delphi/errors.py renders JSON for /api/ paths)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, jsonify, request, url_for
+from flask import Blueprint, Response, abort, jsonify, request
 
 from delphi.api.openapi import openapi_document
 from delphi.models import FrameworkVersion
+from delphi.security import external_url
 from delphi.services.frameworks import files, versions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,7 +27,7 @@ def _summary(version: FrameworkVersion) -> dict:
         "source": version.source,
         "released_at": version.released_at.isoformat() if version.released_at else None,
         "checksum": version.checksum,
-        "url": url_for("api.framework_version", slug=version.framework.slug, label=version.label, _external=True),
+        "url": external_url("api.framework_version", slug=version.framework.slug, label=version.label),
     }
 
 
@@ -56,4 +57,5 @@ def framework_version(slug: str, label: str):
 
 @bp.get("/openapi.json")
 def openapi():
-    return jsonify(openapi_document(url_for("api.frameworks_index", _external=True).rsplit("/frameworks", 1)[0]))
+    # BASE_URL, not the Host header of whoever asks.
+    return jsonify(openapi_document(external_url("api.frameworks_index").rsplit("/frameworks", 1)[0]))

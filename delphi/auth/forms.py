@@ -17,8 +17,8 @@ class ResetRequestForm(FlaskForm):
 
 
 class NewPasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=200, message="The password must have at least 10 characters.")],
-                             description="At least 10 characters.")
+    password = PasswordField("New password", validators=[DataRequired(), Length(min=12, max=200, message="The password must have at least 12 characters.")],
+                             description="At least 12 characters, not a common password.")
     confirm = PasswordField("Repeat the new password",
                             validators=[DataRequired(), EqualTo("password", message="The two passwords differ.")])
     submit = SubmitField("Set password")
@@ -26,7 +26,7 @@ class NewPasswordForm(FlaskForm):
 
 class AcceptInvitationForm(FlaskForm):
     name = StringField("Your name", validators=[DataRequired(), Length(max=200)])
-    password = PasswordField("Choose a password (optional)", validators=[Optional(), Length(min=10, max=200, message="The password must have at least 10 characters.")],
+    password = PasswordField("Choose a password (optional)", validators=[Optional(), Length(min=12, max=200, message="The password must have at least 12 characters.")],
                              description="Leave empty to continue without one; you can always log in again "
                                          "with a reset link sent to your e-mail.")
     submit = SubmitField("Accept and continue")

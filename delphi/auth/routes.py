@@ -1,6 +1,8 @@
 """Log in and out, accept an invitation, reset a password."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -38,7 +40,12 @@ def login():
     if form.validate_on_submit():
         user = users.authenticate(form.email.data, form.password.data)
         if user is None:
-            flash("Wrong e-mail or password.", "error")
+            db.session.commit()  # the account's count of failed logins
+            cfg = current_app.config
+            # One message for every failure, so it tells no-one whether the account exists or is locked.
+            flash(f"Wrong e-mail or password. After {cfg['LOGIN_LOCK_AFTER']} failed attempts an account is "
+                  f"locked for {cfg['LOGIN_LOCK_MINUTES']} minutes and its owner is told by e-mail; a new password "
+                  "(Forgot your password?) lifts the lock.", "error")
             return render_template("auth/login.html", form=form), 401
         _start_session(user, remember=form.remember.data)
         db.session.commit()
@@ -64,8 +71,10 @@ def logout():
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():
+        start = time.perf_counter()
         users.send_password_reset(form.email.data)
         db.session.commit()
+        users.answer_no_sooner_than(start)  # a known address (token, commit, mail) takes as long as an unknown
         flash("If an account exists for that address, we have sent it a link to choose a new password.", "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
@@ -108,9 +117,9 @@ def accept_invitation(token: str):
     if form.validate_on_submit():
         user = tok.user
         try:
-            if form.password.data:
-                users.set_password(user, form.password.data)
             users.consume_token(token, TokenPurpose.INVITATION)
+            if form.password.data:  # after the consumption: a new password voids every other link still out
+                users.set_password(user, form.password.data)
         except InvalidInput as exc:
             db.session.rollback()
             form.password.errors.append(exc.message)

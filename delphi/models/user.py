@@ -37,6 +37,9 @@ class User(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Bumped on password change: invalidates other sessions (Flask-Login reads get_id()).
     session_version: Mapped[int] = mapped_column(default=1)
+    # Failed logins since the last success or new password, from any address (services.accounts.lockout).
+    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"

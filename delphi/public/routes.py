@@ -36,7 +36,9 @@ def framework_version(slug: str, label: str):
     if version is None or version.status == VersionStatus.DRAFT:
         abort(404)
     version = versions.load_tree(version)
-    url = url_for("public.framework_version", slug=slug, label=label, _external=True)
+    from delphi.security import external_url
+
+    url = external_url("public.framework_version", slug=slug, label=label)  # BASE_URL, never the Host header
     return render_template("public/framework_version.html", version=version, study=publication.study_of(version),
                            citation=publication.citation(version, url), url=url)
 

@@ -74,7 +74,7 @@ def _reset(app, client, make_user):
     return link_in_last_mail(app).split("http://127.0.0.1:5000", 1)[1]
 
 
-WEAK = [("short", "at least 10"), ("aaaaaaaaaaaa", "too simple"), ("abababababab", "too simple"),
+WEAK = [("short", "at least 12"), ("aaaaaaaaaaaa", "too simple"), ("abababababab", "too simple"),
         (" " * 12, None), ("\t" * 12, None)]
 
 

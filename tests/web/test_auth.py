@@ -204,7 +204,7 @@ def test_reset_with_a_too_short_password_is_refused_and_the_link_still_works(app
     path = link_in_last_mail(app).split("http://127.0.0.1:5000", 1)[1]
     form = client.get(path)
     r = client.post(path, data={"password": "short", "confirm": "short", "csrf_token": csrf_from(form.data)})
-    assert r.status_code == 200 and b"at least 10" in r.data
+    assert r.status_code == 200 and b"at least 12" in r.data
     assert client.get(path).status_code == 200
 
 

@@ -14,25 +14,35 @@ from flask import current_app
 log = logging.getLogger(__name__)
 
 
-def send(to: str, subject: str, body: str) -> EmailMessage:
-    """Build and deliver a plain-text message with the configured backend."""
-    cfg = current_app.config
+def compose(to: str, subject: str, body: str) -> EmailMessage:
+    """A plain-text message, ready to deliver."""
     msg = EmailMessage()
-    msg["From"] = cfg["MAIL_DEFAULT_SENDER"]
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
     msg["Message-ID"] = make_msgid(domain="delphi.local")
     msg["Date"] = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
     msg.set_content(body)
+    return msg
 
-    backend = cfg["MAIL_BACKEND"]
+
+def send(to: str, subject: str, body: str) -> EmailMessage:
+    """Build and deliver a plain-text message with the configured backend."""
+    msg = compose(to, subject, body)
+    deliver(msg)
+    return msg
+
+
+def deliver(msg: EmailMessage) -> None:
+    """Hand a composed message to the configured backend. Logs name the recipient and subject, never the body
+    (it holds reset and invitation links)."""
+    backend = current_app.config["MAIL_BACKEND"]
     if backend == "smtp":
         _send_smtp(msg)
     elif backend == "file":
         _send_file(msg)
     else:
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'smtp' or 'file')")
-    return msg
 
 
 def _send_smtp(msg: EmailMessage) -> None:
@@ -53,7 +63,7 @@ def _send_file(msg: EmailMessage) -> None:
     safe_to = re.sub(r"[^A-Za-z0-9@._-]", "_", msg["To"])
     path = outbox / f"{stamp}-{safe_to}.eml"
     path.write_bytes(msg.as_bytes())
-    current_app.logger.info("mail to %s written to %s\n%s", msg["To"], path, msg.get_content())
+    current_app.logger.info("mail to %s (%s) written to %s", msg["To"], msg["Subject"], path)
 
 
 def outbox_messages() -> list[EmailMessage]:

@@ -1,19 +1,24 @@
 """Accounts: creating people, checking passwords, granting platform roles, tokens by e-mail."""
 from __future__ import annotations
 
+import logging
+import time
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from delphi import security
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import PlatformRole, Token, TokenPurpose, User, UserRole
-from delphi.security import hash_token, new_token
-from delphi.services.accounts import audit
+from delphi.security import hash_token
+from delphi.services.accounts import audit, lockout, passwords
+
+log = logging.getLogger(__name__)
 
 # Checked against when the e-mail is unknown, so a wrong address costs the same time as a wrong password.
 _DUMMY_HASHES: dict[str, str] = {}
@@ -31,11 +36,7 @@ def find_by_email(email: str) -> User | None:
 
 
 def check_password_policy(password: str) -> None:
-    minimum = current_app.config["PASSWORD_MIN_LENGTH"]
-    if len(password) < minimum:
-        raise InvalidInput(f"The password must have at least {minimum} characters.")
-    if password.strip() == "" or len(set(password)) < 4:
-        raise InvalidInput("The password is too simple: use a mix of different characters.")
+    passwords.check(password)
 
 
 def hash_password(password: str) -> str:
@@ -66,9 +67,19 @@ def get_or_create_user(email: str, name: str) -> tuple[User, bool]:
 
 
 def set_password(user: User, password: str) -> None:
+    """A new password ends the person's other sessions, voids every link still out (reset and invitation: a
+    copy in an old mailbox opens nothing) and lifts a lock of failed logins."""
     check_password_policy(password)
     user.password_hash = hash_password(password)
     user.session_version += 1  # other sessions of this person end
+    void_tokens(user)
+    lockout.reset(user)
+
+
+def void_tokens(user: User) -> None:
+    """Mark every unused token of the person used (consume yours before calling this)."""
+    db.session.execute(update(Token).where(Token.user_id == user.id, Token.used_at.is_(None))
+                       .values(used_at=utcnow()))
 
 
 def end_sessions(user: User) -> None:
@@ -79,7 +90,8 @@ def end_sessions(user: User) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user for a correct e-mail and password, else None; same work either way."""
+    """The user for a correct e-mail and password, else None; same work either way. A wrong password counts
+    towards the account's lock (lockout); a locked account refuses even the right one."""
     user = find_by_email(email) if email else None
     if user is None or user.password_hash is None or not user.active:
         method = current_app.config["PASSWORD_HASH_METHOD"]
@@ -87,10 +99,15 @@ def authenticate(email: str, password: str) -> User | None:
             _DUMMY_HASHES[method] = generate_password_hash("not-a-real-password", method=method)
         check_password_hash(_DUMMY_HASHES[method], password or "")
         return None
-    if check_password_hash(user.password_hash, password or ""):
-        user.last_login_at = utcnow()
-        return user
-    return None
+    correct = check_password_hash(user.password_hash, password or "")
+    if lockout.is_locked(user):
+        return None
+    if not correct:
+        lockout.record_failure(user)
+        return None
+    lockout.record_success(user)
+    user.last_login_at = utcnow()
+    return user
 
 
 def grant_role(user: User, role: PlatformRole, by: User | None = None) -> bool:
@@ -105,7 +122,7 @@ def grant_role(user: User, role: PlatformRole, by: User | None = None) -> bool:
 
 def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, next_path: str | None = None) -> str:
     """Store a new token's hash and return the raw secret (to be e-mailed, never stored)."""
-    raw, digest = new_token()
+    raw, digest = security.new_token()
     db.session.add(Token(user_id=user.id, purpose=purpose, token_hash=digest,
                          expires_at=utcnow() + ttl, next_path=next_path))
     db.session.flush()
@@ -152,18 +169,38 @@ def reset_ttl() -> timedelta:
 
 
 def send_password_reset(email: str) -> None:
-    """E-mail a reset link if the account exists; say nothing either way (no enumeration)."""
+    """E-mail a reset link if the account exists; say nothing either way (no enumeration).
+
+    An unknown address costs the same work: a token is made and hashed and the message composed, only not
+    stored or sent; the route puts a floor under the answer time (RESET_REQUEST_MIN_SECONDS) for the rest. A
+    failing mail server is logged, not raised, so it cannot tell a known address either."""
     from delphi.services.accounts import mail
 
     user = find_by_email(email)
-    if user is None or not user.active:
-        return
-    raw = issue_token(user, TokenPurpose.PASSWORD_RESET, reset_ttl())
+    known = user is not None and user.active
+    if known:
+        raw = issue_token(user, TokenPurpose.PASSWORD_RESET, reset_ttl())
+    else:
+        raw, _ = security.new_token()
     link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/reset/{raw}"
-    mail.send(user.email, "Reset your Delphi platform password",
-              f"Hello {user.name},\n\nSomeone (we hope you) asked to reset your password.\n"
-              f"Open this link within {current_app.config['RESET_TTL_HOURS']} hours to choose a new one:\n\n"
-              f"{link}\n\nIf you did not ask for this, ignore this message; your password is unchanged.\n")
+    msg = mail.compose(user.email if known else "nobody@delphi.invalid", "Reset your Delphi platform password",
+                       f"Hello {user.name if known else ''},\n\nSomeone (we hope you) asked to reset your password.\n"
+                       f"Open this link within {current_app.config['RESET_TTL_HOURS']} hours to choose a new one:"
+                       f"\n\n{link}\n\nIf you did not ask for this, ignore this message; your password is "
+                       "unchanged.\n")
+    if not known:
+        return
+    try:
+        mail.deliver(msg)
+    except Exception:
+        log.exception("could not send the password reset mail to user %s", user.id)
+
+
+def answer_no_sooner_than(start: float) -> None:
+    """Sleep until RESET_REQUEST_MIN_SECONDS after start (time.perf_counter()): every answer takes as long."""
+    remaining = start + current_app.config["RESET_REQUEST_MIN_SECONDS"] - time.perf_counter()
+    if remaining > 0:
+        time.sleep(remaining)
 
 
 def send_invitation(user: User, invited_by: User | None, purpose_text: str, next_path: str | None = None) -> str:
