@@ -113,3 +113,18 @@ delphi_cli.add_command(framework_cli)
 from delphi.backup_cli import register as _register_backup  # noqa: E402
 
 _register_backup(delphi_cli)
+
+
+@delphi_cli.command("publish-benchmarks")
+@with_appcontext
+def publish_benchmarks() -> None:
+    """Publish a new benchmark edition for every framework version whose contributions changed (run it from cron,
+    e.g. monthly); versions with too few contributing organisations are skipped with the reason."""
+    from delphi.services.assessments import benchmark
+
+    done = benchmark.publish_due()
+    db.session.commit()
+    if not done:
+        click.echo("No organisation contributes to a benchmark yet.")
+    for version, edition, what in done:
+        click.echo(f"{version.ref}: edition {edition.number} published." if edition else f"{version.ref}: {what}")

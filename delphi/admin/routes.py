@@ -1,5 +1,5 @@
 """Platform administration: organisers, organisations and their assessors."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -77,3 +77,33 @@ def organisation(organisation_id: int):
             flash(f"{user.name} added to {org.name}.", "success")
             return redirect(url_for("admin.organisation", organisation_id=org.id))
     return render_template("admin/organisation.html", organisation=org, form=form)
+
+
+@bp.get("/benchmark")
+@require(is_admin)
+def benchmark():
+    from delphi.services.assessments import benchmark as assessment_benchmark
+
+    return render_template("admin/benchmark.html", rows=assessment_benchmark.overview(),
+                           minimum=assessment_benchmark.min_organisations())
+
+
+@bp.post("/benchmark/<int:version_id>/publish")
+@require(is_admin)
+def publish_benchmark(version_id: int):
+    from delphi.forms import EmptyForm
+    from delphi.models import FrameworkVersion
+    from delphi.services.assessments import benchmark as assessment_benchmark
+
+    version = db.get_or_404(FrameworkVersion, version_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        edition = assessment_benchmark.publish_edition(version, by=current_user)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Edition {edition.number} of the benchmark of {version.ref} published.", "success")
+    return redirect(url_for("admin.benchmark"))

@@ -18,6 +18,7 @@ from delphi.extensions import db
 from delphi.models import FrameworkVersion
 from delphi.services.accounts import memberships
 from delphi.services.assessments import answers as assessment_answers
+from delphi.services.assessments import benchmark as assessment_benchmark
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments import results as assessment_results
 
@@ -40,7 +41,8 @@ def organisation(org_id: int):
     oa = load_organisation(org_id)
     form = BenchmarkForm(opt_in=oa.organisation.benchmark_opt_in)
     return render_template("assessor/organisation.html", oa=oa, summaries=lifecycle.for_organisation(oa.organisation),
-                           benchmark_form=form, members=lifecycle.members_of(oa.organisation))
+                           benchmark_form=form, members=lifecycle.members_of(oa.organisation),
+                           benchmark_minimum=assessment_benchmark.min_organisations())
 
 
 @bp.post("/organisations/<int:org_id>/benchmark")
@@ -53,7 +55,8 @@ def benchmark_opt_in(org_id: int):
         abort(400)
     lifecycle.set_benchmark_opt_in(oa.organisation, form.opt_in.data, by=current_user)
     db.session.commit()
-    flash("Your organisation now contributes its latest finalised assessment to the anonymous benchmark."
+    flash("Your organisation now contributes its latest finalised assessment to the anonymous benchmark, from its "
+          "next published edition."
           if form.opt_in.data else "Your organisation no longer contributes to the benchmark.", "success")
     return redirect(url_for("assessor.organisation", org_id=org_id))
 

@@ -142,8 +142,7 @@ def benchmark(assessment_id: int):
     answers = assessment_answers.answers(acc.assessment)
     bench = assessment_benchmark.for_assessment(acc.assessment, tree, answers)
     return render_template("assessor/benchmark.html", **_context(
-        acc, tree=tree, bench=bench, method=assessment_benchmark.METHOD,
-        minimum=assessment_benchmark.MIN_ORGANISATIONS))
+        acc, tree=tree, bench=bench))
 
 
 @bp.get("/organisations/<int:org_id>/progress")
@@ -183,7 +182,7 @@ def export(assessment_id: int, fmt: str):
     if fmt == "xlsx":
         return _download(assessment_exports.to_xlsx(report), XLSX_MIME, assessment_exports.filename(report, "xlsx"))
     html = render_template("assessor/report.html", report=report, methods=assessment_results.METHODS,
-                           benchmark_method=assessment_benchmark.METHOD)
+                           benchmark_method=report.benchmark.method)
     static = Path(current_app.static_folder or "")
     pdf = assessment_exports.to_pdf(html, [str(static / "assessment.css")])
     return _download(pdf, "application/pdf", assessment_exports.filename(report, "pdf"))

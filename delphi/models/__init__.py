@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole metadata."""
 from delphi.models.audit import AuditEvent
+from delphi.models.benchmark import BenchmarkContributor, BenchmarkEdition, BenchmarkLevel
 from delphi.models.assessment import ActionStatus, Assessment, AssessmentAction, AssessmentAnswer, AssessmentMemberLevel, AssessmentStatus, AssessmentTeamMember, Confidence  # noqa: E501,F401
 from delphi.models.framework import (
     Domain,
@@ -58,6 +59,9 @@ __all__ = [
     "Subdomain",
     "VersionStatus",
     "AuditEvent",
+    "BenchmarkContributor",
+    "BenchmarkEdition",
+    "BenchmarkLevel",
     "Organisation",
     "OrganisationMember",
     "OrganisationRole",

@@ -107,6 +107,9 @@ class Panelist(db.Model):
     study_id: Mapped[int] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     pseudonym: Mapped[str] = mapped_column(String(10))
+    # The name the organiser typed: shown to them until the expert consents, so adding an address never reveals
+    # the name of the account behind it (the account's own name shows from consent on).
+    name: Mapped[str] = mapped_column(String(200), default="")
     stakeholder_group: Mapped[str] = mapped_column(String(100), default="")
     country: Mapped[str] = mapped_column(String(100), default="")
     expertise: Mapped[str] = mapped_column(Text, default="")
@@ -120,6 +123,11 @@ class Panelist(db.Model):
 
     study: Mapped[Study] = relationship(back_populates="panelists")
     user: Mapped[User] = relationship()
+
+    @property
+    def shown_name(self) -> str:
+        """The name the organiser sees: the one they typed until the expert accepts (consents)."""
+        return self.user.name if self.consented_at is not None else self.name
 
 
 class Item(db.Model):

@@ -116,6 +116,10 @@ TABLE: dict[str, list[Case]] = {
                                        post=expect(expert=403, organiser=403, assessor=403, admin=302), owner=ADMIN)],
     "admin.organisation": [Case(lambda w: f"/admin/organisations/{w.org_a}", get=ADMIN_ONLY, post=ADMIN_ONLY,
                                 owner=ADMIN)],
+    "admin.benchmark": [Case(lambda w: "/admin/benchmark", get=ADMIN_ONLY, owner=ADMIN)],
+    # Too few contributors: the admin is told so (302 back to the page) and nothing is published.
+    "admin.publish_benchmark": [Case(lambda w: f"/admin/benchmark/{w.shipped_version}/publish",
+                                     post=expect(expert=403, organiser=403, assessor=403, admin=302), owner=ADMIN)],
     # --- expert (study A's panel only) -----------------------------------------------------------------------
     "expert.index": [Case(lambda w: "/expert/", get=LOGGED_IN, owner=EXPERT_A)],
     "expert.consent": [Case(lambda w: f"/expert/studies/{w.study_a}/consent", get=PANEL, post=PANEL,

@@ -73,6 +73,16 @@ def test_every_study_and_assessment_spreadsheet_export_neutralises_formulas(app)
     assert_csv_safe(get(organiser, f"/organiser/rounds/{w.round_a1}/results.csv"), "results.csv")
     assert_xlsx_safe(get(organiser, f"/organiser/rounds/{w.round_a1}/results.xlsx"), "results.xlsx",
                      (p["group_a"], p["group_b"]))  # the groups sheet names them
+    # Study A's groups are of one person each: the package withholds them unless the panel agreed to publish them.
+    package = zipfile.ZipFile(io.BytesIO(get(organiser, f"/organiser/studies/{w.study_a}/data-package.zip")))
+    assert p["group_a"] not in package.read("panel.csv").decode()
+    with app.app_context():
+        from delphi.extensions import db
+        from delphi.models import Study
+
+        study = db.session.get(Study, w.study_a)
+        study.protocol = {**study.protocol, "publish_panel_attributes": True}
+        db.session.commit()
     package = zipfile.ZipFile(io.BytesIO(get(organiser, f"/organiser/studies/{w.study_a}/data-package.zip")))
     for name in package.namelist():
         if name.endswith(".csv"):

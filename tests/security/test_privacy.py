@@ -138,3 +138,35 @@ def test_rate_all_helper_still_counts_consented_panelists(app):
         rate_all(rnd)
         assert db.session.scalar(select(func.count()).select_from(Rating)) == 3 * len(rnd.round_items)
         db.session.rollback()
+
+
+def test_adding_an_address_never_reveals_the_accounts_name(app, client, login_as, make_user):
+    """An organiser types someone's address with a made-up name: the panel page shows the typed name, not the
+    account's (here an administrator's real name), until the expert consents."""
+    make_user("olga@example.org", roles=("organiser",))
+    make_user("ada@example.org", name="Ada Lovelace-Secret", roles=("admin",))
+    with app.app_context():
+        study = make_study(n_experts=0, by=organiser())
+        db.session.commit()
+        study_id = study.id
+    login_as("olga@example.org")
+    page = client.get(f"/organiser/studies/{study_id}/panel")
+    r = client.post(f"/organiser/studies/{study_id}/panel", data={
+        "csrf_token": csrf_from(page.data), "email": "ada@example.org", "name": "Whoever"}, follow_redirects=True)
+    html = r.data.decode()
+    assert r.status_code == 200 and "Whoever" in html and "Lovelace-Secret" not in html
+    # A correction before consent changes the organiser's label only, never the account of someone else.
+    with app.app_context():
+        p = db.session.scalar(select(Panelist).where(Panelist.study_id == study_id))
+        pid = p.id
+    r = client.post(f"/organiser/studies/{study_id}/panel/{pid}/edit", data={
+        "csrf_token": csrf_from(html), "name": "Another guess"}, follow_redirects=True)
+    assert "Another guess" in r.data.decode() and "Lovelace-Secret" not in r.data.decode()
+    with app.app_context():
+        from delphi.models import User
+        from delphi.services.studies import panel
+
+        assert db.session.scalar(select(User.name).where(User.email == "ada@example.org")) == "Ada Lovelace-Secret"
+        panel.consent(db.session.get(Panelist, pid), None)  # the expert joins: their own name shows from now on
+        db.session.commit()
+    assert "Ada Lovelace-Secret" in client.get(f"/organiser/studies/{study_id}/panel").data.decode()

@@ -44,6 +44,7 @@ class World:
     indicator_id: int      # an indicator of assessment A's version
     action_a: int
     panelist_a: int = 0    # a panelist of study A
+    shipped_version: int = 0  # the shipped release's id (assessments and the benchmark use it)
 
 
 def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", comment: str | None = None,
@@ -149,7 +150,7 @@ def build(app, *, finalise_assessment: bool = False, title_a: str = "Study A", c
             study_b_label=released_b.label, draft_label=draft.label, domain_code=domain.code,
             subdomain_code=subdomain.code, indicator_code=subdomain.indicators[0].code, term_id=term_id,
             org_a=orga.id, org_b=orgb.id, assessment_a=assessment.id, indicator_id=atree.indicators[0].id,
-            action_a=action.id, panelist_a=st_a.panelists[0].id)
+            action_a=action.id, panelist_a=st_a.panelists[0].id, shipped_version=shipped.id)
 
 
 def row_counts(app) -> dict[str, int]:

@@ -77,12 +77,13 @@ def to_json(report: Report) -> dict[str, Any]:
             "agreed_note": (ans.agreed_note if ans else "") or None})
     bench: dict[str, Any] | None
     if report.benchmark.available:
-        bench = {"method": benchmark.METHOD, "participants": report.benchmark.participants,
-                     "indicators": [{"code": r.node.code, "own_level": r.own, "median": r.median,
-                                     "highest": r.highest} for r in report.benchmark.rows]}
+        bench = {"method": report.benchmark.method, "available": True, "edition": report.benchmark.edition,
+                 "published_at": report.benchmark.published_at.isoformat(),
+                 "other_organisations": f"at least {report.benchmark.at_least}",
+                 "indicators": [{"code": r.node.code, "own_level": r.own, "median": r.median,
+                                 "highest": r.highest} for r in report.benchmark.rows]}
     else:
-        bench = {"method": benchmark.METHOD, "available": False,
-                     "reason": f"fewer than {benchmark.MIN_ORGANISATIONS} organisations have contributed"}
+        bench = {"method": report.benchmark.method, "available": False, "reason": report.benchmark.reason}
     return {
         "format": "delphi-assessment/1",
         "generated_at": report.generated_at.isoformat(),
@@ -179,7 +180,9 @@ def to_xlsx(report: Report) -> bytes:
                    [[r.node.code, r.node.statement, r.own, r.median, r.highest] for r in report.benchmark.rows],
                    [10, 70, 10, 10, 10])
         ws.append([])
-        ws.append(["Method", safe_cell(benchmark.METHOD)])
+        ws.append(["Edition", f"{report.benchmark.edition}, published "
+                   f"{report.benchmark.published_at:%d %b %Y}; other organisations: at least {report.benchmark.at_least}"])
+        ws.append(["Method", safe_cell(report.benchmark.method)])
     for ws in wb.worksheets[1:]:
         for row in ws.iter_rows(min_row=2):
             for cell in row:

@@ -82,7 +82,7 @@ def _public_results(results_json: dict, kept: set[str]) -> dict:
 def _public_ratings(study: Study, which: dict, group_of: dict[str, str]) -> bytes:
     frame = exports.ratings_frame(study, **which)
     if "group" in frame.columns:
-        frame["group"] = frame["panelist"].map(group_of).fillna(disclosure.WITHHELD)
+        frame["group"] = frame["panelist"].map(group_of).fillna(disclosure.WITHHELD).map(exports.neutralise)
         if (frame["group"] == disclosure.WITHHELD).all():
             frame = frame.drop(columns=["group"])
     return frame.to_csv(index=False).encode("utf-8")
@@ -120,7 +120,8 @@ def build(study: Study) -> bytes:
         if any(v is not None for v in which.values()):  # the ratings the statistics left out, for the record
             everything = exports.ratings_frame(study)
             if "group" in everything.columns and generalised:
-                everything["group"] = everything["panelist"].map(group_of).fillna(disclosure.WITHHELD)
+                everything["group"] = (everything["panelist"].map(group_of).fillna(disclosure.WITHHELD)
+                                       .map(exports.neutralise))
             kept = exports.ratings_frame(study, **which)
             key = ["round", "item", "panelist", "question"]
             left = everything.merge(kept[key], on=key, how="left", indicator=True)

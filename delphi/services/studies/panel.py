@@ -32,7 +32,7 @@ def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_gro
     user, _ = users.get_or_create_user(email, name)
     if db.session.scalar(select(Panelist.id).where(Panelist.study_id == study.id, Panelist.user_id == user.id)):
         raise InvalidInput(f"{user.email} is already on this panel.")
-    panelist = Panelist(study_id=study.id, user_id=user.id, pseudonym=_next_pseudonym(study),
+    panelist = Panelist(study_id=study.id, user_id=user.id, pseudonym=_next_pseudonym(study), name=name.strip(),
                         stakeholder_group=stakeholder_group.strip(), country=country.strip(),
                         expertise=expertise.strip())
     db.session.add(panelist)
@@ -67,23 +67,25 @@ def require_active(panelist: Panelist) -> None:
 
 def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_group: str = "",
          country: str = "", expertise: str = "") -> None:
-    """The organiser corrects a panelist's details. The name is the person's own once they have logged in (one
-    account for every study), so it changes only before that."""
+    """The organiser corrects a panelist's details. Until the expert consents, the name is the organiser's own
+    label (never the account's); from consent on it is the person's own (one account for every study)."""
     before = {"group": panelist.stakeholder_group, "country": panelist.country, "expertise": panelist.expertise,
-              "name": panelist.user.name}
+              "name": panelist.shown_name}
     name = (name or "").strip()
-    if name and name != panelist.user.name:
-        if panelist.user.last_login_at is not None or panelist.user.password_hash:
-            raise InvalidInput(f"{panelist.pseudonym} has logged in: their name is theirs to change. Group, "
+    if name and name != panelist.shown_name:
+        if panelist.consented_at is not None:
+            raise InvalidInput(f"{panelist.pseudonym} has joined the study: their name is theirs to change. Group, "
                                "country and expertise were not changed either; save them without the name.")
-        panelist.user.name = name
+        panelist.name = name
+        if panelist.user.last_login_at is None and not panelist.user.password_hash:
+            panelist.user.name = name  # an account nobody has used yet: its greeting follows the correction
     panelist.stakeholder_group = (stakeholder_group or "").strip()
     panelist.country = (country or "").strip()
     panelist.expertise = (expertise or "").strip()
     db.session.flush()
     audit.record(by, "edit_panelist", "study", panelist.study_id, before={"pseudonym": panelist.pseudonym, **before},
                  after={"pseudonym": panelist.pseudonym, "group": panelist.stakeholder_group,
-                        "country": panelist.country, "expertise": panelist.expertise, "name": panelist.user.name})
+                        "country": panelist.country, "expertise": panelist.expertise, "name": panelist.shown_name})
 
 
 def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
