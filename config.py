@@ -85,6 +85,11 @@ class Config:
     RESET_REQUEST_MIN_SECONDS = float(os.environ.get("RESET_REQUEST_MIN_SECONDS", 0.25))
     PASSWORD_HASH_METHOD = "scrypt"  # werkzeug's scrypt (n=2**15, r=8, p=1)
 
+    # Privacy (docs/SECURITY.md): the fewest other organisations a benchmark viewer's pool may have (never below
+    # 3, whatever is set), and the smallest cell of people a public report or data package may describe.
+    BENCHMARK_MIN_ORGANISATIONS = int(os.environ.get("BENCHMARK_MIN_ORGANISATIONS", 5))
+    SMALL_CELL_THRESHOLD = int(os.environ.get("SMALL_CELL_THRESHOLD", 3))
+
     # Behind a reverse proxy, trust this many X-Forwarded-For/-Proto hops (rate limits per client, https links).
     PROXY_FIX_HOPS = int(os.environ.get("PROXY_FIX_HOPS", 0))
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
