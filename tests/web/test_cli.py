@@ -14,7 +14,26 @@ def test_seed_demo_prints_logins_and_is_idempotent(app, runner):
     assert second.exit_code == 0
     with app.app_context():
         assert db.session.scalar(select(func.count(User.id))) == 9  # admin, organiser, 5 experts, 2 assessors
-        assert db.session.scalar(select(func.count(Organisation.id))) == 1
+        # The demo organisation and five fictitious peers, so the benchmark has a published edition to show.
+        assert db.session.scalar(select(func.count(Organisation.id))) == 6
+        from delphi.models import BenchmarkEdition
+
+        assert db.session.scalar(select(func.count(BenchmarkEdition.id))) == 1
+
+
+def test_the_demo_assessor_sees_a_benchmark(app, runner, client, login_as):
+    from sqlalchemy import select
+
+    from delphi.extensions import db
+    from delphi.models.assessment import Assessment
+    from delphi.services.assessments.demo import DEMO_TITLE
+
+    runner.invoke(args=["delphi", "seed-demo"])
+    with app.app_context():
+        aid = db.session.scalar(select(Assessment.id).where(Assessment.title == DEMO_TITLE))
+    login_as("lead@demo.delphi", "demo-password-1")
+    html = client.get(f"/assessor/assessments/{aid}/benchmark").data.decode()
+    assert "at least 5 other organisations" in html and "Demo peer" not in html
 
 
 def test_demo_organiser_can_log_in(app, runner, client, login_as):

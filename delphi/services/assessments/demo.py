@@ -1,6 +1,7 @@
-"""Demo content: one finished self-assessment of the shipped 1+MG MLM, so a newcomer sees results at once.
+"""Demo content: one finished self-assessment of the shipped 1+MG MLM, so a newcomer sees results at once, and
+five fictitious peer organisations with a published benchmark edition, so the benchmark page has figures.
 
-seed() is idempotent (it looks the assessment up by title) and only flushes; the caller commits.
+seed() and seed_benchmark() are idempotent (they look things up by name) and only flush; the caller commits.
 """
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sqlalchemy import select
 from delphi.extensions import db
 from delphi.models import Organisation, User
 from delphi.models.assessment import ActionStatus, Assessment, Confidence
-from delphi.services.assessments import actions, answers, lifecycle
+from delphi.services.accounts import organisations
+from delphi.services.assessments import actions, answers, benchmark, lifecycle
 from delphi.services.frameworks import versions
 from delphi.services.assessments.answers import SOLO_FIELDS, AnswerInput
 
@@ -61,3 +63,33 @@ def seed(organisation: Organisation, lead: User, assessor: User) -> None:
             due_date=DEMO_REFERENCE_DATE + timedelta(days=270 + 90 * n),
             status=[ActionStatus.IN_PROGRESS, ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.OPEN][n])
     lifecycle.finalise(assessment, by=lead)
+
+
+PEERS = ["Demo peer region North", "Demo peer region South", "Demo peer region East", "Demo peer region West",
+         "Demo peer region Centre"]
+
+
+def seed_benchmark(own: Organisation, by: User) -> None:
+    """Opt the demo organisation in, give five peers (no logins) a finalised assessment each, and publish the
+    first benchmark edition if there is none: enough organisations for k = 5 others."""
+    version = versions.ensure_shipped()
+    if benchmark.latest_edition(version.id) is not None:
+        return
+    own.benchmark_opt_in = True
+    tree = lifecycle.tree(version)
+    for shift, name in enumerate(PEERS, start=1):
+        peer = db.session.scalar(select(Organisation).where(Organisation.name == name))
+        if peer is None:
+            peer = organisations.create(name, country="Demoland", by=by)
+        peer.benchmark_opt_in = True
+        if db.session.scalar(select(Assessment.id).where(Assessment.organisation_id == peer.id)) is not None:
+            continue
+        assessment = lifecycle.create(peer, version, title=f"{name} baseline (demo)",
+                                      reference_date=DEMO_REFERENCE_DATE, by=by)
+        for n, ind in enumerate(tree.indicators):
+            level = 1 + (n * shift + shift) % 5
+            answers.save(assessment, ind, AnswerInput(current_level=level, target_level=min(5, level + 1)),
+                         fields=SOLO_FIELDS, by=by)
+        lifecycle.finalise(assessment, by=by)
+    db.session.flush()
+    benchmark.publish_edition(version, by=by)

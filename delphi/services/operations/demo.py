@@ -44,6 +44,7 @@ def seed() -> list[tuple[str, str, str]]:
     from delphi.services.assessments import demo
 
     demo.seed(org, assessors[0], assessors[1])
+    demo.seed_benchmark(org, admin)
 
     logins = [("admin", ADMIN[0], DEMO_PASSWORD), ("organiser", ORGANISER[0], DEMO_PASSWORD)]
     logins += [("expert", email, DEMO_PASSWORD) for email, _ in EXPERTS]
