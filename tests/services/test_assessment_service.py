@@ -145,8 +145,19 @@ def test_radar_puts_level_five_on_the_rim_and_falls_back_to_bars_below_three_axe
     assert radar.kind == "radar" and len(radar.axes) == 4 and len(radar.rings) == 5
     top = radar.series[0].markers[0]
     assert (top.x, round(radar.cy - top.y, 1)) == (radar.cx, round(radar.radius, 1))  # first axis points up
-    assert len(radar.series[0].markers) == 3  # no marker for the missing value (drawn at the centre)
-    assert f"{radar.cx},{radar.cy}" in radar.series[0].points
+    assert len(radar.series[0].markers) == 3  # no marker for the missing value
+    # A missing value is a gap, never a point at the centre (which reads as level 0): the line runs C → D → A
+    # and stops; no closed shape, the axis is dashed.
+    series = radar.series[0]
+    assert not series.closed and series.points == ""
+    assert all(f"{radar.cx},{radar.cy}" not in seg for seg in series.segments)
+    c, d, a = (series.markers[1], series.markers[2], series.markers[0])
+    assert series.segments == (f"{c.x},{c.y} {d.x},{d.y} {a.x},{a.y}",)
+    assert [ax.missing for ax in radar.axes] == [False, True, False, False]
+    full = charts.radar(["A", "B", "C"], ["a", "b", "c"], [("current", "Current", [5, 2, 1])])
+    assert full.series[0].closed and len(full.series[0].points.split()) == 3
+    lone = charts.radar(["A", "B", "C", "D"], ["a", "b", "c", "d"], [("t", "T", [None, 3, None, None])])
+    assert lone.series[0].segments == () and len(lone.series[0].markers) == 1
     bars = charts.radar(["A", "B"], ["a", "b"], [("current", "Current", [2, 4]), ("target", "Target", [3, None])])
     assert bars.kind == "bars" and len(bars.rows) == 2
     assert bars.rows[0].bars[0].width == pytest.approx(bars.plot_width * 2 / 5)

@@ -1,7 +1,9 @@
 """Geometry for the server-rendered SVG charts (templates/_macros/radar.html draws them).
 
-Pure functions: values in, coordinates out. Levels run 1–5; a missing value (not answered, not applicable) is
-drawn at the centre of a radar and gets no marker, and the table beside every chart says which it is.
+Pure functions: values in, coordinates out. Levels run 1–5; a missing value (not answered, not applicable) is a
+gap in its series' line, never a point at the centre (which would read as level 0): the line stops before the
+axis and starts again after it, the axis is drawn dashed when the first series has no value there, and the table
+beside every chart says which it is.
 
 A radar needs at least three axes to enclose an area: a domain with fewer indicators gets a bar chart instead.
 """
@@ -37,13 +39,19 @@ class Marker:
 class PlottedSeries:
     key: str
     label: str
-    points: str  # SVG polygon/polyline points
+    points: str  # SVG polygon points (when every axis has a value)
     markers: tuple[Marker, ...]
     color: str
     dash: str
     fill: str
     fill_opacity: str
     marker: str
+    # With a gap: the runs of consecutive values (around the circle) as polylines, and no closed shape.
+    segments: tuple[str, ...] = ()
+
+    @property
+    def closed(self) -> bool:
+        return not self.segments
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,7 @@ class Axis:
     lx: float
     ly: float
     anchor: str
+    missing: bool = False  # the first series (the assessment's own level) has no value on this axis
 
 
 @dataclass(frozen=True)
@@ -147,18 +156,47 @@ def radar(codes: Sequence[str], titles: Sequence[str], series: Sequence[tuple[st
             ly += 10
         elif abs(c) < 0.25 or math.sin(angle) > -0.1:
             ly += 4
-        axes.append(Axis(code, title, x, y, round(lx, 1), round(ly, 1), anchor))
+        first = series[0][2] if series else ()
+        missing = bool(first) and first[len(axes)] is None
+        axes.append(Axis(code, title, x, y, round(lx, 1), round(ly, 1), anchor, missing))
     plotted = []
     for n_series, (key, label, values) in enumerate(series):
         style = _style(key, n_series)
-        pts, markers = [], []
+        spots: list[tuple[float, float] | None] = []
+        markers = []
         for code, angle, value in zip(codes, angles, values):
-            x, y = point(angle, value if value is not None else 0)
-            pts.append(f"{x},{y}")
-            if value is not None:
-                markers.append(Marker(x, y, value, f"{code} {label.lower()} {_fmt(value)}"))
-        plotted.append(PlottedSeries(key=key, label=label, points=" ".join(pts), markers=tuple(markers), **style))
+            if value is None:
+                spots.append(None)
+                continue
+            x, y = point(angle, value)
+            spots.append((x, y))
+            markers.append(Marker(x, y, value, f"{code} {label.lower()} {_fmt(value)}"))
+        complete = all(s is not None for s in spots)
+        points = " ".join(f"{x},{y}" for x, y in spots) if complete else ""  # type: ignore[misc]
+        plotted.append(PlottedSeries(key=key, label=label, points=points, markers=tuple(markers),
+                                     segments=() if complete else _runs(spots), **style))
     return RadarChart(width, height, cx, cy, radius, tuple(rings), tuple(axes), tuple(plotted))
+
+
+def _runs(spots: Sequence[tuple[float, float] | None]) -> tuple[str, ...]:
+    """Polylines through consecutive present points, wrapping from the last axis to the first; a lone point is
+    left to its marker."""
+    n = len(spots)
+    if not any(spots):
+        return ()
+    start = next(i for i in range(n) if spots[i] is None)  # there is a gap: begin just after one
+    runs, current = [], []
+    for k in range(1, n + 1):
+        spot = spots[(start + k) % n]
+        if spot is None:
+            if len(current) > 1:
+                runs.append(" ".join(f"{x},{y}" for x, y in current))
+            current = []
+        else:
+            current.append(spot)
+    if len(current) > 1:
+        runs.append(" ".join(f"{x},{y}" for x, y in current))
+    return tuple(runs)
 
 
 def bars(codes: Sequence[str], titles: Sequence[str],
