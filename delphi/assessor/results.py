@@ -22,6 +22,7 @@ from delphi.services.assessments import exports as assessment_exports
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments import progress as assessment_progress
 from delphi.services.assessments import results as assessment_results
+from delphi.services.frameworks.glossary import Glossary
 
 # --------------------------------------------------------------------------------------------------------------
 # Results, plan, benchmark, progress
@@ -30,10 +31,12 @@ from delphi.services.assessments import results as assessment_results
 @login_required
 def results(assessment_id: int):
     acc = load_assessment(assessment_id)
-    tree = lifecycle.tree(acc.assessment.version)
+    tree = lifecycle.tree(acc.assessment.version, glossary=True)
     answers = assessment_answers.answers(acc.assessment)
+    terms = Glossary(tree.glossary)
     return render_template("assessor/results.html", **_context(
-        acc, tree=tree, results=assessment_results.compute(tree, answers), methods=assessment_results.METHODS))
+        acc, tree=tree, results=assessment_results.compute(tree, answers), methods=assessment_results.METHODS,
+        gloss=terms.annotate, terms=terms))
 
 
 def _indicator_choices(tree, answers) -> list[SelectChoice]:

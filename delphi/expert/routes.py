@@ -13,6 +13,7 @@ from delphi.forms import EmptyForm
 from delphi.models import Panelist, Participation, Round, RoundItem
 from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.security import login_cookie_identity
+from delphi.services.frameworks import glossary
 from delphi.services.studies import autosave as rating_autosave
 from delphi.services.studies import panel, ratings, results
 from delphi.services.studies.ratings import UNABLE
@@ -125,7 +126,8 @@ def domain_page(round_id: int, domain: str):
     index = domains.index(domain)
     submitted = db.session.scalar(select(Participation.submitted_at).where(
         Participation.round_id == rnd.id, Participation.panelist_id == panelist.id))
-    return render_template("expert/domain.html", rnd=rnd, study=rnd.study, panelist=panelist, domain=domain,
+    terms = glossary.for_version(rnd.study.framework_version)
+    return render_template("expert/domain.html", gloss=terms.annotate, terms=terms, rnd=rnd, study=rnd.study, panelist=panelist, domain=domain,
                            domains=domains, titles=_domain_titles(rnd), complete=complete, items=page_items,
                            questions=questions, own=own, comments=comments, feedback=feedback, rated=rated,
                            total=len(round_items), next_domain=domains[index + 1] if index + 1 < len(domains) else None,

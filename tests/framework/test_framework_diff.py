@@ -100,20 +100,21 @@ def test_titles_metadata_generic_levels_and_glossary_are_compared(mlm, mlm_docum
     mlm_document["short_name"] = "MLM"
     mlm_document["generic_levels"]["1"] = "Ad hoc or absent"
     edited = framework.from_dict(mlm_document, filename="edited.json")
-    edited = dataclasses.replace(edited, glossary=(GlossaryTerm(term="Norms", definition="Legislation, policies."),))
+    edited = dataclasses.replace(edited, glossary=(*mlm.glossary, GlossaryTerm(term="NGS",
+                                                                                definition="Sequencing.")))
 
     changes = framework.diff(mlm, edited)
 
     assert [change.summary() for change in changes] == [
         "reworded framework short_name",
         "reworded generic level 1",
-        "added glossary term Norms definition",
+        "added glossary term NGS definition",
         "reworded domain I title",
     ]
     assert changes[3].words == (WordOp("equal", "Governance and "), WordOp("delete", "strategy"),
                                 WordOp("insert", "Strategy"))
     back = framework.diff(edited, mlm)
-    assert "removed glossary term Norms definition" in [change.summary() for change in back]
+    assert "removed glossary term NGS definition" in [change.summary() for change in back]
 
 
 def test_guidance_added_is_a_rewording_from_nothing(mlm):

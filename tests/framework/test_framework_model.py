@@ -24,8 +24,13 @@ def test_shipped_mlm_keeps_its_attribution(mlm):
 
 
 @pytest.mark.skipif(not SHARED_MLM.exists(), reason="shared source file not present")
-def test_shipped_file_is_the_source_byte_for_byte():
-    assert framework.data_path("1plusmg-mlm").read_bytes() == SHARED_MLM.read_bytes()
+def test_shipped_file_is_the_source_plus_its_published_glossary():
+    """The shipped file is the published framework with the published glossary added (and its attribution)."""
+    shipped = json.loads(framework.data_path("1plusmg-mlm").read_text(encoding="utf-8"))
+    source = json.loads(SHARED_MLM.read_text(encoding="utf-8"))
+    glossary = json.loads((SHARED_MLM.parent / "glossary.json").read_text(encoding="utf-8"))
+    assert shipped.pop("glossary") == glossary
+    assert shipped.pop("source").startswith(source.pop("source")) and shipped == source
 
 
 def test_packaged_schema_is_the_published_schema():
