@@ -1,5 +1,6 @@
-"""No spreadsheet export runs a formula: every CSV and XLSX the platform produces neutralises texts starting with
-=, +, -, @ (an apostrophe before them), and no XLSX cell is a formula. Framework exports stay lossless: XLSX
+"""No spreadsheet export runs a formula: every CSV the platform produces neutralises texts starting with =, +, -, @
+(an apostrophe before them: CSV has no types); every XLSX keeps such texts as they are in cells typed as text
+(data type 's', Excel's quote prefix, no visible apostrophe), and no XLSX cell is a formula. Framework exports stay lossless: XLSX
 stores such texts as text cells, CSV prefixes the apostrophe that reading the CSV removes again."""
 from __future__ import annotations
 
@@ -50,10 +51,13 @@ def assert_xlsx_safe(data: bytes, where: str, expect: tuple[str, ...] = ()) -> N
     cells = xlsx_cells(data)
     formulas = [c.coordinate for c in cells if c.data_type == "f"]
     assert not formulas, f"{where}: formula cells {formulas[:3]}"
+    risky = [c for c in cells if dangerous(c.value)]
+    assert all(c.data_type == "s" for c in risky), f"{where}: {[c.coordinate for c in risky if c.data_type != 's']}"
+    assert all(c.quotePrefix for c in risky), f"{where}: {[c.coordinate for c in risky if not c.quotePrefix][:3]}"
     values = [c.value for c in cells]
-    assert not [v for v in values if dangerous(v)], f"{where}: {[v for v in values if dangerous(v)][:3]}"
     for text in expect:
-        assert "'" + text in values, f"{where}: {text!r} is missing (or not neutralised)"
+        assert text in values, f"{where}: {text!r} is missing (or changed)"
+        assert "'" + text not in values, f"{where}: {text!r} shows an apostrophe"
 
 
 def test_every_study_and_assessment_spreadsheet_export_neutralises_formulas(app):

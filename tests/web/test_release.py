@@ -139,7 +139,7 @@ def test_report_html_has_the_protocol_panel_rounds_and_key_numbers(app, client, 
     assert "Fixed before round 1 and locked on" in html
     assert "mlm-2021" in html
     # Round 1: 8 items, 5 panelists; domain I: 4 of 5 agree = 80 % with 1 disagreement → reformulated.
-    assert "<td>I</td><td>agreement</td><td class=\"num\">5</td>" in html
+    assert "<td class=\"code\">I</td><td>agreement</td><td class=\"num\">5</td>" in html
     assert "reformulated" in html and "Governance and national strategy" in html and "Out of scope" in html
     assert "ACCORD" in html and "To be added by the authors" in html
     public = app.test_client().get(f"/studies/{finished_study}/report")

@@ -2,27 +2,41 @@
 
 Every export carries the same content as the pages: the levels, the per-domain summaries with their method,
 the gaps, the action plan and — if available — the anonymous benchmark. Only the assessed organisation is named.
+The PDF adds a cover, an executive summary (Report.glance, top_strengths, top_gaps, plan_counts, next_actions)
+and an evidence annex; in team mode the annex gives the spread of the members' levels without their names.
+The PDF is tagged (PDF/UA-1): a structure tree, the document's language and its title.
 """
 from __future__ import annotations
 
 import io
 import logging
-from dataclasses import dataclass
-from datetime import datetime
+import statistics
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from delphi.db import utcnow
 from delphi.downloads import slugged
-from delphi.models.assessment import Assessment, AssessmentAnswer
+from delphi.models.assessment import ActionStatus, Assessment, AssessmentAnswer
 from delphi.services.assessments import actions, answers, benchmark, results
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments.actions import ActionView
 from delphi.services.assessments.benchmark import Benchmark
-from delphi.services.assessments.results import METHODS, Results, Summary
+from delphi.services.assessments.results import METHODS, DomainResult, IndicatorResult, Results, Spread, Summary
 from delphi.services.assessments.lifecycle import Tree
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, /Lang from <html lang>, the <title> in the metadata
+HEADLINE = 5  # strengths, gaps and next actions on the executive summary
+
+
+@dataclass(frozen=True)
+class Glance:
+    """One domain at a glance: the mean current level and the mean target (indicators with one)."""
+    domain: DomainResult
+    mean_current: float | None
+    mean_target: float | None
 
 
 @dataclass(frozen=True)
@@ -36,17 +50,51 @@ class Report:
     team: tuple[str, ...]
     generated_at: datetime
     answers: dict[int, AssessmentAnswer]
+    spreads: dict[int, Spread] = field(default_factory=dict)  # team mode: indicator id → members' levels
+
+    @property
+    def glance(self) -> list[Glance]:
+        def mean(values: list[int]) -> float | None:
+            return round(statistics.fmean(values), 2) if values else None
+        return [Glance(d, mean([i.current for i in d.items if i.current is not None]),
+                       mean([i.target for i in d.items if i.target is not None and not i.not_applicable]))
+                for d in self.results.domains]
+
+    @property
+    def top_strengths(self) -> list[IndicatorResult]:
+        """The highest levels first (framework order among equals)."""
+        rated = [i for i in self.results.items if i.current is not None]
+        return sorted(rated, key=lambda i: -i.current)[:HEADLINE]
+
+    @property
+    def top_gaps(self) -> list[IndicatorResult]:
+        return list(self.results.gaps[:HEADLINE])
+
+    @property
+    def plan_counts(self) -> dict[str, int]:
+        counts = {s.value.replace("_", " "): 0 for s in ActionStatus}
+        for v in self.plan:
+            counts[v.action.status.value.replace("_", " ")] += 1
+        return counts
+
+    @property
+    def next_actions(self) -> list[ActionView]:
+        """Actions not done yet, soonest due first (undated ones last)."""
+        pending = [v for v in self.plan if v.action.status != ActionStatus.DONE]
+        return sorted(pending, key=lambda v: v.action.due_date or date.max)[:HEADLINE]
 
 
 def build(assessment: Assessment) -> Report:
     tree = lifecycle.tree(assessment.version)
     stored = answers.answers(assessment)
     team = tuple(sorted(m.user.name for m in assessment.team))
+    # The PDF's annex shows the spread without names: the levels, not who gave them.
+    spreads = results.spreads(answers.member_levels(assessment), {}) if assessment.team_mode else {}
     return Report(assessment=assessment, organisation_name=assessment.organisation.name, tree=tree,
                   results=results.compute(tree, stored),
                   plan=tuple(actions.plan(assessment, tree, stored)),
                   benchmark=benchmark.for_assessment(assessment, tree, stored), team=team,
-                  generated_at=utcnow(), answers=stored)
+                  generated_at=utcnow(), answers=stored, spreads=spreads)
 
 
 def filename(report: Report, extension: str) -> str:
@@ -107,11 +155,39 @@ def to_json(report: Report) -> dict[str, Any]:
     }
 
 
-def safe_cell(value: Any) -> Any:
-    """Neutralise text a spreadsheet would run as a formula (=, +, -, @, tab, CR at the start): prefix a quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
+def as_text(cell) -> None:
+    """Keep a text cell as text: a string that starts like a formula (=, +, -, @, tab, CR) is stored as a string
+    cell (never a formula, so no spreadsheet runs it) with Excel's quote prefix (so editing it does not turn it into
+    one either); the text itself is kept as it is, without a visible apostrophe."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_PREFIXES):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+
+
+def _radar_sheet(wb, d: DomainResult) -> None:
+    """A sheet of one domain's current and target levels with a native Excel radar chart (bars below 3 axes)."""
+    from openpyxl.chart import BarChart, RadarChart, Reference
+
+    ws = wb.create_sheet(f"Profile {d.node.code}"[:31])
+    ws.append(["Indicator", "Current level", "Target level"])
+    for item in d.items:
+        ws.append([item.node.code, item.current, None if item.not_applicable else item.target])
+    for cell in ws[1]:
+        as_text(cell)
+    ws.column_dimensions["A"].width = 12
+    if len(d.items) >= 3:
+        chart = RadarChart()
+        chart.type = "marker"
+    else:
+        chart = BarChart()
+    chart.title = f"{d.node.code} {d.node.title}"[:250]
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 5
+    chart.y_axis.majorUnit = 1
+    rows = len(d.items) + 1
+    chart.add_data(Reference(ws, min_col=2, max_col=3, min_row=1, max_row=rows), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=rows))
+    chart.height, chart.width = 10, 14
+    ws.add_chart(chart, "E2")
 
 
 def to_xlsx(report: Report) -> bytes:
@@ -122,13 +198,14 @@ def to_xlsx(report: Report) -> bytes:
     wb = Workbook()
     bold = Font(bold=True)
 
-    def sheet(title: str, header: list[str], rows: list[list[Any]], widths: list[int] | None = None):
+    def sheet(title: str, header: list[str], rows: list[list[Any]], widths: list[int] | None = None,
+              percent: tuple[int, ...] = ()):
         ws = wb.create_sheet(title)
-        ws.append([safe_cell(h) for h in header])
+        ws.append(header)
         for cell in ws[1]:
             cell.font = bold
         for row in rows:
-            ws.append([safe_cell(v) for v in row])
+            ws.append(row)
         ws.freeze_panes = "A2"
         for i, width in enumerate(widths or [], start=1):
             ws.column_dimensions[chr(64 + i)].width = width
@@ -136,20 +213,24 @@ def to_xlsx(report: Report) -> bytes:
             for cell in row:
                 if isinstance(cell.value, str) and len(cell.value) > 40:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if cell.column in percent and isinstance(cell.value, float):
+                    cell.number_format = "0%"
         return ws
 
     about = wb.active
     about.title = "Assessment"
+    generated = report.generated_at.replace(tzinfo=None)
     for key, value in [("Organisation", report.organisation_name), ("Assessment", a.title), ("Scope", a.scope),
-                       ("Reference date", a.reference_date.isoformat()), ("Status", a.status.value.replace("_", " ")),
+                       ("Reference date", a.reference_date), ("Status", a.status.value.replace("_", " ")),
                        ("Framework", f"{report.tree.name} ({report.tree.ref})"), ("Source", report.tree.source),
-                       ("Team", ", ".join(report.team)),
-                       ("Generated", report.generated_at.strftime("%Y-%m-%d %H:%M UTC"))]:
-        about.append([key, safe_cell(value)])
+                       ("Team", ", ".join(report.team)), ("Generated (UTC)", generated)]:
+        about.append([key, value])
         about.cell(row=about.max_row, column=1).font = bold
+    about["B4"].number_format = "yyyy-mm-dd"
+    about["B9"].number_format = "yyyy-mm-dd hh:mm"
     about.append([])
     for key, text in METHODS.items():
-        about.append([f"Method: {key}", safe_cell(text)])
+        about.append([f"Method: {key}", text])
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 100
 
@@ -166,8 +247,8 @@ def to_xlsx(report: Report) -> bytes:
                       "Mean level", "Share at level 3+", "Mean gap"],
           [[d.node.code, d.node.title, d.summary.indicators, d.summary.rated, d.summary.not_applicable,
             d.summary.median, d.summary.mean,
-            None if d.summary.share_3plus is None else round(d.summary.share_3plus, 4), d.summary.mean_gap]
-           for d in report.results.domains], [8, 50, 10, 10, 10, 10, 10, 12, 10])
+            None if d.summary.share_3plus is None else float(round(d.summary.share_3plus, 4)), d.summary.mean_gap]
+           for d in report.results.domains], [8, 50, 10, 10, 10, 10, 10, 12, 10], percent=(8,))
     sheet("Gaps", ["Code", "Statement", "Current level", "Target level", "Gap"],
           [[g.node.code, g.node.statement, g.current, g.target, g.gap] for g in report.results.gaps],
           [10, 70, 10, 10, 8])
@@ -181,20 +262,24 @@ def to_xlsx(report: Report) -> bytes:
                    [10, 70, 10, 10, 10])
         ws.append([])
         ws.append(["Edition", f"{report.benchmark.edition}, published "
-                   f"{report.benchmark.published_at:%d %b %Y}; other organisations: at least {report.benchmark.at_least}"])
-        ws.append(["Method", safe_cell(report.benchmark.method)])
-    for ws in wb.worksheets[1:]:
-        for row in ws.iter_rows(min_row=2):
+                   f"{report.benchmark.published_at:%Y-%m-%d}; other organisations: at least {report.benchmark.at_least}"])
+        ws.append(["Method", report.benchmark.method])
+    for d in report.results.domains:
+        _radar_sheet(wb, d)
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
             for cell in row:
-                if cell.is_date:
+                as_text(cell)
+                if cell.is_date and cell.number_format == "General":
                     cell.number_format = "yyyy-mm-dd"
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def to_pdf(html: str, stylesheet_paths: list[str]) -> bytes:
-    """Render the report HTML with WeasyPrint; it fetches nothing (no network, no files beyond our stylesheets)."""
+def document(html: str, stylesheet_paths: list[str]):
+    """The laid-out WeasyPrint document of the report HTML; it fetches nothing (no network, no files beyond our
+    stylesheets). Tests read its line boxes; to_pdf writes it."""
     from weasyprint import CSS, HTML
     from weasyprint.urls import URLFetcher
 
@@ -206,6 +291,12 @@ def to_pdf(html: str, stylesheet_paths: list[str]) -> bytes:
     try:
         stylesheets = [CSS(string=Path(path).read_text(encoding="utf-8"), url_fetcher=fetcher)
                        for path in stylesheet_paths]
-        return HTML(string=html, url_fetcher=fetcher, base_url="about:blank").write_pdf(stylesheets=stylesheets)
+        return HTML(string=html, url_fetcher=fetcher, base_url="about:blank").render(
+            stylesheets=stylesheets, pdf_variant=PDF_VARIANT)
     finally:
         logger.setLevel(level)
+
+
+def to_pdf(html: str, stylesheet_paths: list[str]) -> bytes:
+    """The report as a tagged PDF (PDF/UA-1): the title from <title>, the language from <html lang>."""
+    return document(html, stylesheet_paths).write_pdf(pdf_variant=PDF_VARIANT)
