@@ -1,4 +1,9 @@
-"""Answering an assessment: one page per domain (with the Save button), the autosave, and team consensus."""
+"""Answering an assessment: one page per domain (with the Save button), the autosave, and team consensus.
+
+A page or the autosave sends what the person changed, with the revision they started from; the answer service
+saves field by field and says what it saved, refused (kept on the page with its message) and found in conflict
+(both versions shown; the person chooses).
+"""
 from __future__ import annotations
 
 from typing import Any
@@ -11,66 +16,90 @@ from delphi.assessor.access import load_assessment, require
 from delphi.assessor.access import page_context as _context
 from delphi.assessor.blueprint import bp
 from delphi.extensions import db
-from delphi.models.assessment import AssessmentAnswer, AssessmentMemberLevel
 from delphi.services.assessments import answers as assessment_answers
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments import results as assessment_results
 from delphi.services.assessments.answers import (
     CONSENSUS_FIELDS,
+    FIELD_LABELS,
     SOLO_FIELDS,
     TEAM_FIELDS,
     AnswerConflict,
     AnswerInvalid,
-    PageInvalid,
+    SaveResult,
 )
 from delphi.services.assessments.glossary import Glossary
 from delphi.services.assessments.lifecycle import AssessmentFinalised
 
-ANSWER_KEYS = ("current_level", "target_level", "target_date", "confidence", "evidence", "links", "not_applicable",
-               "na_reason", "agreed_note", "my_level", "my_comment", "revision")
+FORM_FIELDS = tuple(FIELD_LABELS)[:-1]  # every answer field of a form (not the revision)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# Answering
+# The page form: a<id>-<field>, a<id>-revision, a<id>-<field>-was (what the page showed), a<id>-<field>-choice and
+# a<id>-unresolved (a conflict the page showed)
 
-def _values(answer: AssessmentAnswer | None, mine: AssessmentMemberLevel | None) -> dict[str, Any]:
-    """What the answer fields show: the stored answer as form strings."""
-    values: dict[str, Any] = {k: "" for k in ANSWER_KEYS}
-    values.update(not_applicable=False, revision=0)
-    if answer is not None:
-        values.update(
-            current_level=str(answer.current_level or ""), target_level=str(answer.target_level or ""),
-            target_date=answer.target_date.isoformat() if answer.target_date else "",
-            confidence=answer.confidence.value if answer.confidence else "", evidence=answer.evidence or "",
-            links="\n".join(answer.links or []), not_applicable=answer.not_applicable,
-            na_reason=answer.na_reason or "", agreed_note=answer.agreed_note or "", revision=answer.revision)
-    if mine is not None:
-        values.update(my_level=str(mine.level or ""), my_comment=mine.comment or "")
+def _values(answer, mine) -> dict[str, Any]:
+    """What one indicator's fields show: the stored answer as form strings, its revision and fingerprints."""
+    values = assessment_answers.field_values(answer)
+    values.update(my_level=str(mine.level or "") if mine else "", my_comment=(mine.comment or "") if mine else "",
+                  revision=answer.revision if answer is not None else 0,
+                  was=assessment_answers.fingerprints(answer, mine), unresolved=[])
     return values
 
 
 def _submitted(indicator_id: int) -> dict[str, Any]:
-    """One indicator's fields from the page form (names a<id>-<field>)."""
     prefix = f"a{indicator_id}-"
-    raw: dict[str, Any] = {}
-    for key in ANSWER_KEYS:
-        if key == "not_applicable":
-            raw[key] = (prefix + key) in request.form
-        elif (prefix + key) in request.form:
-            raw[key] = request.form.get(prefix + key, "")
+    form = request.form
+    raw: dict[str, Any] = {key: form.get(prefix + key, "") for key in FORM_FIELDS if (prefix + key) in form}
+    if (prefix + "not_applicable-was") in form:  # the page drew the checkbox: unticked is a value too
+        raw["not_applicable"] = (prefix + "not_applicable") in form
+    raw["revision"] = form.get(prefix + "revision", "")
+    raw["was"] = {k: form[f"{prefix}{k}-was"] for k in FORM_FIELDS if f"{prefix}{k}-was" in form}
+    raw["choices"] = {k: form[f"{prefix}{k}-choice"] for k in FORM_FIELDS if f"{prefix}{k}-choice" in form}
+    raw["unresolved"] = [k for k in form.get(prefix + "unresolved", "").split() if k in FORM_FIELDS]
     return raw
 
 
-def _parse_page(indicators, fields) -> tuple[list, dict[int, tuple[str | None, str]], dict[int, dict]]:
-    items, problems, raws = [], {}, {}
+def _problem(result: SaveResult, indicator) -> dict[str, Any] | None:
+    """What the page shows of one indicator's save that did not go through entirely."""
+    if not (result.refused or result.conflicts):
+        return None
+    conflict = result.conflict(indicator)
+    return {"refused": {r.at: r.message for r in result.refused}, "kept": {r.field: r.value for r in result.refused},
+            "conflicts": {c.field: c for c in result.conflicts},
+            "conflict_message": conflict.message if conflict else "", "saved": result.saved,
+            "first": (result.refused[0].at if result.refused else result.conflicts[0].field)}
+
+
+def _save_page(a, indicators, fields, *, with_my_level: bool) -> tuple[dict[int, dict], int]:
+    """Save a page's indicators; returns the problems per indicator and how many indicators have an answer."""
+    items, problems = [], {}
     for ind in indicators:
-        raw = _submitted(ind.id)
-        raws[ind.id] = raw
         try:
-            items.append((ind, assessment_answers.parse(raw)))
+            items.append((ind, assessment_answers.parse(_submitted(ind.id))))
         except AnswerInvalid as error:
-            problems[ind.id] = (error.field, error.message)
-    return items, problems, raws
+            problems[ind.id] = {"refused": {"revision": error.message}, "kept": {}, "conflicts": {},
+                                "conflict_message": "", "saved": (), "first": "title"}
+    results = assessment_answers.save_page(a, items, fields=fields, by=current_user, with_my_level=with_my_level)
+    for (ind, _), result in zip(items, results, strict=True):
+        problem = _problem(result, ind)
+        if problem:
+            problems[ind.id] = problem
+    return problems, sum(1 for r in results if r.stored)
+
+
+def _shown(stored: dict, mine: dict, indicators, problems: dict[int, dict]) -> dict[int, dict]:
+    """Fresh values for every field, except a refused or conflicting one: that shows what the person submitted."""
+    values = {}
+    for ind in indicators:
+        shown = _values(stored.get(ind.id), mine.get(ind.id))
+        problem = problems.get(ind.id)
+        if problem:
+            shown.update(problem["kept"])
+            shown.update({f: c.mine for f, c in problem["conflicts"].items()})
+            shown["unresolved"] = sorted(problem["conflicts"])
+        values[ind.id] = shown
+    return values
 
 
 @bp.route("/assessments/<int:assessment_id>/domains/<int:index>", methods=["GET", "POST"])
@@ -82,65 +111,78 @@ def answer(assessment_id: int, index: int):
     domain = tree.domain(index)
     if domain is None:
         abort(404)
-    problems: dict[int, tuple[str | None, str]] = {}
-    raws: dict[int, dict] = {}
+    problems: dict[int, dict] = {}
     if request.method == "POST":
         require(acc.on_team or acc.is_lead)
         if a.is_finalised:
             flash(AssessmentFinalised(a).message, "error")
             return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
-        fields = TEAM_FIELDS if a.team_mode else SOLO_FIELDS
-        items, problems, raws = _parse_page(domain.indicators, fields)
+        try:
+            problems, stored = _save_page(a, domain.indicators, TEAM_FIELDS if a.team_mode else SOLO_FIELDS,
+                                          with_my_level=a.team_mode)
+        except IntegrityError:
+            db.session.rollback()
+            flash("The answers could not be stored (the assessment may just have been finalised). "
+                  "Nothing was saved.", "error")
+            return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
+        db.session.commit()
         if not problems:
-            try:
-                saved = assessment_answers.save_page(a, items, fields=fields, by=current_user,
-                                                     with_my_level=a.team_mode)
-            except PageInvalid as error:
-                db.session.rollback()
-                problems = error.problems
-            except IntegrityError:
-                db.session.rollback()
-                flash("The answers could not be stored (the assessment may just have been finalised). "
-                      "Nothing was saved.", "error")
-                return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
-            else:
-                db.session.commit()
-                stored = sum(1 for r in saved if r.stored)
-                flash(f"Saved domain {domain.code}: {stored} of {len(domain.indicators)} indicators have an answer "
-                      "stored.", "success")
-                if request.form.get("next") == "1" and tree.domain(index + 1):
-                    return redirect(url_for("assessor.answer", assessment_id=a.id, index=index + 1))
-                return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
+            flash(f"Saved domain {domain.code}: {stored} of {len(domain.indicators)} indicators have an answer "
+                  "stored.", "success")
+            if request.form.get("next") == "1" and tree.domain(index + 1):
+                return redirect(url_for("assessor.answer", assessment_id=a.id, index=index + 1))
+            return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
     stored_answers = assessment_answers.answers(a)
     mine = assessment_answers.my_levels(a, current_user) if a.team_mode else {}
-    values = {}
-    for ind in domain.indicators:
-        shown = _values(stored_answers.get(ind.id), mine.get(ind.id))
-        if ind.id in raws:  # a refused save: show what the person typed, not the stored answer
-            kept = {k: v for k, v in raws[ind.id].items() if k != "revision"}
-            shown.update(kept)
-            if problems.get(ind.id, (None,))[0] != "conflict":
-                shown["revision"] = raws[ind.id].get("revision", shown["revision"])
-        values[ind.id] = shown
     glossary = Glossary(tree.glossary)
     texts = {ind.id: (glossary.annotate(ind.statement), tuple(glossary.annotate(t) for t in ind.levels))
              for ind in domain.indicators}
-    completion = lifecycle.completion(a, tree)
-    status = 400 if problems else 200
+    team_view = a.team_mode and acc.on_team
     return render_template("assessor/answer.html", **_context(
-        acc, tree=tree, domain=domain, values=values, problems=problems, texts=texts,
-        terms=glossary.used_terms(), completion=completion, answers=stored_answers,
-        can_edit=acc.can_answer)), status
+        acc, tree=tree, domain=domain, values=_shown(stored_answers, mine, domain.indicators, problems),
+        problems=problems, texts=texts, terms=glossary.used_terms(), completion=lifecycle.completion(a, tree),
+        my_completion=lifecycle.member_completion(a, tree, current_user) if team_view else None,
+        my_saves=assessment_answers.my_last_saves(a, current_user) if a.team_mode else {},
+        answers=stored_answers, labels=FIELD_LABELS, can_edit=acc.can_answer)), 400 if problems else 200
 
 
 def _json_error(status: int, error: str, message: str, field: str | None = None):
     return jsonify({"ok": False, "error": error, "message": message, "field": field}), status
 
 
+def _save_body(a, tree, indicator, result: SaveResult) -> tuple[dict[str, Any], int]:
+    completion = lifecycle.completion(a, tree)
+    d_answered, d_total = completion.per_domain[indicator.domain_index]
+    body: dict[str, Any] = {
+        "ok": not (result.refused or result.conflicts), "message": "Saved", "indicator_id": indicator.id,
+        "revision": result.revision, "answered": result.answered, "saved": list(result.saved),
+        "saved_at": result.saved_at.isoformat() if result.saved_at else None,
+        "refused": {r.field: {"field": r.at, "message": r.message, "value": r.value} for r in result.refused},
+        "conflicts": {c.field: {"label": FIELD_LABELS[c.field], "mine": c.mine, "theirs": c.theirs, "by": c.by,
+                                "revision": c.revision} for c in result.conflicts},
+        "current": assessment_answers.field_values(assessment_answers.answers(a).get(indicator.id)),
+        "progress": {"answered": completion.answered, "total": completion.total},
+        "domain": {"index": indicator.domain_index, "answered": d_answered, "total": d_total}}
+    if a.team_mode:
+        mine = lifecycle.member_completion(a, tree, current_user)
+        m_answered, m_total = mine.per_domain[indicator.domain_index]
+        body.update(my_progress={"answered": mine.answered, "total": mine.total},
+                    my_domain={"index": indicator.domain_index, "answered": m_answered, "total": m_total})
+    if result.conflicts:
+        body.update(error="conflict", message=result.conflict(indicator).message, field=result.conflicts[0].field)
+        return body, 409
+    if result.refused:
+        first = result.refused[0]
+        others = " The other changes were saved." if result.saved else ""
+        body.update(error="invalid", message=first.message + others, field=first.at)
+        return body, 400
+    return body, 200
+
+
 @bp.post("/assessments/<int:assessment_id>/indicators/<int:indicator_id>/answer")
 @login_required
 def autosave(assessment_id: int, indicator_id: int):
-    """Save one indicator's answer (JSON in, JSON out); the page's script calls it on every change."""
+    """Save the changed fields of one indicator (JSON in, JSON out); the page's script calls it on every change."""
     acc = load_assessment(assessment_id)
     a = acc.assessment
     if not (acc.on_team or acc.is_lead):
@@ -154,10 +196,8 @@ def autosave(assessment_id: int, indicator_id: int):
         return _json_error(400, "invalid", "Send the answer as a JSON object of fields.")
     try:
         given = assessment_answers.parse(payload)
-        result = assessment_answers.save(a, indicator, given, fields=TEAM_FIELDS if a.team_mode else SOLO_FIELDS,
-                                         by=current_user)
-        if a.team_mode:
-            assessment_answers.save_my_level(a, indicator, given, by=current_user)
+        result = assessment_answers.save_answer(a, indicator, given, by=current_user, with_my_level=a.team_mode,
+                                                fields=TEAM_FIELDS if a.team_mode else SOLO_FIELDS)
     except AnswerInvalid as error:
         db.session.rollback()
         return _json_error(400, "invalid", error.message, error.field)
@@ -172,13 +212,8 @@ def autosave(assessment_id: int, indicator_id: int):
         return _json_error(409, "refused", "The database refused this answer (the assessment may just have been "
                                            "finalised); nothing was saved. Reload the page.")
     db.session.commit()
-    completion = lifecycle.completion(a, tree)
-    d_answered, d_total = completion.per_domain[indicator.domain_index]
-    return jsonify({
-        "ok": True, "message": "Saved", "indicator_id": indicator.id, "revision": result.revision,
-        "answered": result.answered, "saved_at": result.saved_at.isoformat() if result.saved_at else None,
-        "progress": {"answered": completion.answered, "total": completion.total},
-        "domain": {"index": indicator.domain_index, "answered": d_answered, "total": d_total}})
+    body, status = _save_body(a, tree, indicator, result)
+    return jsonify(body), status
 
 
 @bp.route("/assessments/<int:assessment_id>/domains/<int:index>/consensus", methods=["GET", "POST"])
@@ -195,36 +230,21 @@ def consensus(assessment_id: int, index: int):
     domain = tree.domain(index)
     if domain is None:
         abort(404)
-    problems: dict[int, tuple[str | None, str]] = {}
-    raws: dict[int, dict] = {}
+    problems: dict[int, dict] = {}
     if request.method == "POST":
         if a.is_finalised:
             flash(AssessmentFinalised(a).message, "error")
             return redirect(url_for("assessor.consensus", assessment_id=a.id, index=index))
-        items, problems, raws = _parse_page(domain.indicators, CONSENSUS_FIELDS)
+        problems, _ = _save_page(a, domain.indicators, CONSENSUS_FIELDS, with_my_level=False)
+        db.session.commit()
         if not problems:
-            try:
-                assessment_answers.save_page(a, items, fields=CONSENSUS_FIELDS, by=current_user)
-            except PageInvalid as error:
-                db.session.rollback()
-                problems = error.problems
-            else:
-                db.session.commit()
-                flash(f"Agreed levels of domain {domain.code} saved.", "success")
-                return redirect(url_for("assessor.consensus", assessment_id=a.id, index=index))
+            flash(f"Agreed levels of domain {domain.code} saved.", "success")
+            return redirect(url_for("assessor.consensus", assessment_id=a.id, index=index))
     stored = assessment_answers.answers(a)
     names = {m.user_id: m.user.name for m in a.team}
     spread = assessment_results.spreads(
         assessment_answers.member_levels(a, [i.id for i in domain.indicators]), names)
-    values = {}
-    for ind in domain.indicators:
-        shown = _values(stored.get(ind.id), None)
-        if ind.id in raws:
-            shown.update({k: v for k, v in raws[ind.id].items() if k != "revision"})
-            if problems.get(ind.id, (None,))[0] != "conflict":
-                shown["revision"] = raws[ind.id].get("revision", shown["revision"])
-        values[ind.id] = shown
-    completion = lifecycle.completion(a, tree)
-    return render_template("assessor/consensus.html", **_context(
-        acc, tree=tree, domain=domain, values=values, problems=problems, spread=spread, completion=completion,
-        team_size=len(a.team))), 400 if problems else 200
+    return (render_template("assessor/consensus.html", **_context(
+        acc, tree=tree, domain=domain, values=_shown(stored, {}, domain.indicators, problems), problems=problems,
+        spread=spread, completion=lifecycle.completion(a, tree), team_size=len(a.team), labels=FIELD_LABELS)),
+        400 if problems else 200)

@@ -119,7 +119,10 @@ def assessment(assessment_id: int):
             if spread.differs and ind_id in tree.by_id:
                 index = tree.by_id[ind_id].domain_index
                 disagreements[index] = disagreements.get(index, 0) + 1
+    my_completion = (lifecycle.member_completion(acc.assessment, tree, current_user)
+                     if acc.assessment.team_mode and acc.on_team else None)
     return render_template("assessor/assessment.html", **_context(acc, tree=tree, completion=completion,
+                                                                   my_completion=my_completion,
                                                                    disagreements=disagreements))
 
 

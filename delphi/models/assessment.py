@@ -21,7 +21,6 @@ from delphi.models.organisation import Organisation
 from delphi.models.user import User
 
 
-
 class AssessmentStatus(enum.StrEnum):
     IN_PROGRESS = "in_progress"
     FINALISED = "finalised"  # read-only; counts for progress and (if opted in) the benchmark
@@ -120,6 +119,10 @@ class AssessmentAnswer(db.Model):
     # Optimistic concurrency: a save names the revision it started from, so two people never overwrite
     # each other's answer without noticing.
     revision: Mapped[int] = mapped_column(default=0)
+    # Per field, the revision at which it last changed, by whom and when ({"evidence": {"revision": 4, "by": 7,
+    # "at": "2025-…"}}): a save conflicts only on a field someone else changed since the person's page was drawn,
+    # so a member's level or the lead's evidence never overwrites or blocks the other.
+    field_revisions: Mapped[dict[str, dict]] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -76,6 +76,16 @@ def team(app, client, login_as):
     return {"aid": aid, "ids": ids, "i21": ids[1]}  # I.2.1, in domain I (the issue saw it on II.2.1)
 
 
+@pytest.fixture
+def lead(app, team):
+    """The lead, in a browser of their own (a second test client), and a CSRF token for the autosave."""
+    from tests.conftest import PASSWORD
+
+    other = app.test_client()
+    other.post("/auth/login", data={"email": LEAD, "password": PASSWORD, "csrf_token": csrf_token(other)})
+    return other, csrf_token(other, f"/assessor/assessments/{team['aid']}/domains/1")
+
+
 def _as(client, login_as, email, page):
     client.post("/auth/logout", data={"csrf_token": csrf_from(client.get("/assessor/", follow_redirects=True).data)})
     login_as(email)
@@ -112,15 +122,15 @@ def _my_level(app, ind, email=ANA):
 # 1. A member's level never carries shared fields; shared fields are saved field by field
 
 
-def test_member_saving_their_level_twice_from_a_stale_page_keeps_the_leads_evidence(app, client, login_as, team):
+def test_member_saving_their_level_twice_from_a_stale_page_keeps_the_leads_evidence(app, client, login_as, team,
+                                                                                     lead):
     aid, ind = team["aid"], team["i21"]
     page_url = f"/assessor/assessments/{aid}/domains/1"
     login_as(ANA)
     stale = client.get(page_url)  # Ana opens the page before the lead writes
-    token = _as(client, login_as, LEAD, page_url)
-    assert _autosave(client, aid, ind, token, {"evidence": "Lead: national strategy 2024", "revision": 0}
+    lead_client, token = lead
+    assert _autosave(lead_client, aid, ind, token, {"evidence": "Lead: national strategy 2024", "revision": 0}
                      ).status_code == 200
-    _as(client, login_as, ANA, page_url)
     form = form_of(stale.data)
     form[f"a{ind}-my_level"] = "3"  # she clicks a level, nothing else
     first = client.post(page_url, data=form)
@@ -170,14 +180,13 @@ def test_a_real_conflict_on_one_field_answers_409_with_both_values_and_keep_mine
     assert r.status_code == 200 and _answer(app, ind)["evidence"] == "Ana's evidence"
 
 
-def test_a_real_conflict_on_the_page_shows_both_versions_and_the_person_chooses(app, client, login_as, team):
+def test_a_real_conflict_on_the_page_shows_both_versions_and_the_person_chooses(app, client, login_as, team, lead):
     aid, ind = team["aid"], team["i21"]
     page_url = f"/assessor/assessments/{aid}/domains/1"
     login_as(ANA)
     stale = client.get(page_url)
-    token = _as(client, login_as, LEAD, page_url)
-    _autosave(client, aid, ind, token, {"evidence": "Lead's evidence", "revision": 0})
-    _as(client, login_as, ANA, page_url)
+    lead_client, token = lead
+    _autosave(lead_client, aid, ind, token, {"evidence": "Lead's evidence", "revision": 0})
     form = form_of(stale.data)
     form[f"a{ind}-evidence"] = "Ana's evidence"
     form[f"a{ind}-my_level"] = "2"
@@ -198,10 +207,8 @@ def test_a_real_conflict_on_the_page_shows_both_versions_and_the_person_chooses(
     assert _answer(app, ind)["evidence"] == "Lead's evidence"
     # Keep mine, on a second conflict.
     stale = client.get(page_url)
-    token = _as(client, login_as, LEAD, page_url)
-    _autosave(client, aid, ind, token, {"evidence": "Lead's second thoughts",
-                                        "revision": _answer(app, ind)["revision"]})
-    _as(client, login_as, ANA, page_url)
+    _autosave(lead_client, aid, ind, token, {"evidence": "Lead's second thoughts",
+                                             "revision": _answer(app, ind)["revision"]})
     form = form_of(stale.data)
     form[f"a{ind}-evidence"] = "Ana's evidence"
     conflict = client.post(page_url, data=form)
@@ -278,7 +285,7 @@ def test_a_refused_field_on_the_page_keeps_its_value_and_message_and_the_rest_is
 # 3. A member sees their own progress beside the team's agreed progress, and their own last save
 
 
-def test_a_member_who_rated_everything_sees_their_own_progress_and_the_teams(app, client, login_as, team):
+def test_a_member_who_rated_everything_sees_their_own_progress_and_the_teams(app, client, login_as, team, lead):
     from delphi.extensions import db
     from delphi.models.assessment import AssessmentMemberLevel
 
@@ -300,9 +307,8 @@ def test_a_member_who_rated_everything_sees_their_own_progress_and_the_teams(app
         db.session.query(AssessmentMemberLevel).filter_by(indicator_id=ids[0]).update(
             {"updated_at": datetime(2020, 3, 4, 10, 11, tzinfo=timezone.utc)})
         db.session.commit()
-    token = _as(client, login_as, LEAD, page_url)
-    _autosave(client, aid, ids[0], token, {"evidence": "Lead's evidence", "revision": 0})
-    _as(client, login_as, ANA, page_url)
+    lead_client, lead_token = lead
+    _autosave(lead_client, aid, ids[0], lead_token, {"evidence": "Lead's evidence", "revision": 0})
     html = client.get(page_url).data.decode()
     status = html.split(f'id="a{ids[0]}-status"')[1].split("</p>")[0]
     assert "You last saved 2020-03-04 10:11 UTC" in status

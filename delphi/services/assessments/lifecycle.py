@@ -30,6 +30,7 @@ from delphi.models import (
 from delphi.models.assessment import (
     Assessment,
     AssessmentAnswer,
+    AssessmentMemberLevel,
     AssessmentStatus,
     AssessmentTeamMember,
 )
@@ -275,6 +276,17 @@ def completion(assessment: Assessment, tree_: Tree) -> Completion:
         (AssessmentAnswer.current_level.is_not(None)) | AssessmentAnswer.not_applicable)))
     per_domain = {d.index: (sum(1 for i in d.indicators if i.id in answered_ids), len(d.indicators))
                   for d in tree_.domains}
+    return Completion(answered=sum(a for a, _ in per_domain.values()), total=len(tree_.indicators),
+                      per_domain=per_domain)
+
+
+def member_completion(assessment: Assessment, tree_: Tree, user: User) -> Completion:
+    """Team mode: how many indicators this member has given an individual level (their own progress, beside the
+    team's agreed progress of completion())."""
+    rated = set(db.session.scalars(select(AssessmentMemberLevel.indicator_id).where(
+        AssessmentMemberLevel.assessment_id == assessment.id, AssessmentMemberLevel.user_id == user.id,
+        AssessmentMemberLevel.level.is_not(None))))
+    per_domain = {d.index: (sum(1 for i in d.indicators if i.id in rated), len(d.indicators)) for d in tree_.domains}
     return Completion(answered=sum(a for a, _ in per_domain.values()), total=len(tree_.indicators),
                       per_domain=per_domain)
 
