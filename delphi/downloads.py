@@ -1,14 +1,19 @@
 """File downloads with names in any language: an RFC 6266 Content-Disposition with an ASCII fallback and the real
 name as `filename*=UTF-8''…` (RFC 8187), so a Czech, Greek or Cyrillic title neither breaks the header (which must
-be Latin-1 on the wire) nor loses its name in the browser."""
+be Latin-1 on the wire) nor loses its name in the browser.
+
+Every CSV download starts with a UTF-8 byte-order mark, so Excel opens Czech, Greek or Cyrillic text correctly;
+`?bom=0` gives plain UTF-8 for scripts. The platform's own readers (delphi analyse, the framework import) accept
+either. CSVs inside the data package ZIP stay plain UTF-8: they are for re-analysis."""
 from __future__ import annotations
 
 import re
 import unicodedata
 from urllib.parse import quote
 
-from flask import Response
+from flask import Response, has_request_context, request
 
+BOM = "\ufeff".encode("utf-8")
 _UNSAFE = re.compile(r'[^A-Za-z0-9._() -]+')
 
 
@@ -38,8 +43,19 @@ def content_disposition(filename: str) -> str:
 
 def attachment(body: bytes | str, filename: str, mimetype: str, *, private: bool = True) -> Response:
     """A download response; private ones (everything behind a login) are never stored by a cache."""
+    if mimetype.startswith("text/csv"):
+        body = with_bom(body)
     response = Response(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = content_disposition(filename)
     if private:
         response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def with_bom(body: bytes | str) -> bytes:
+    """UTF-8 with a byte-order mark (Excel's cue for UTF-8), unless the request asks for ?bom=0."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    plain = data[len(BOM):] if data.startswith(BOM) else data
+    if has_request_context() and request.args.get("bom") == "0":
+        return plain
+    return BOM + plain

@@ -39,8 +39,8 @@ def assert_tagged(data: bytes, title: str) -> None:
     assert b"pdfuaid:part" in text  # the XMP metadata claims PDF/UA-1
 
 
-def block_lines(document) -> list[list[str]]:
-    """For every block that holds two or more lines (table cells, paragraphs): the text of each line."""
+def block_lines(document, at_least: int = 2) -> list[list[str]]:
+    """For every block that holds `at_least` lines (table cells, paragraphs): the text of each line."""
     from weasyprint.formatting_structure import boxes
 
     out = []
@@ -49,7 +49,7 @@ def block_lines(document) -> list[list[str]]:
             if isinstance(box, boxes.BlockContainerBox):
                 lines = ["".join(t.text for t in line.descendants() if isinstance(t, boxes.TextBox))
                          for line in box.children if isinstance(line, boxes.LineBox)]
-                if len(lines) > 1:
+                if len(lines) >= at_least:
                     out.append(lines)
     return out
 
