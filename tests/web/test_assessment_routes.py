@@ -306,10 +306,11 @@ def test_exports_carry_the_results_and_neutralise_spreadsheet_formulas(app, clie
     assert xlsx.status_code == 200
     wb = load_workbook(io.BytesIO(xlsx.data))
     assert set(wb.sheetnames) >= {"Assessment", "Indicators", "Domains", "Gaps", "Action plan"}
-    texts = [c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
-    assert "'=HYPERLINK(\"http://evil.example\",\"click\")" in texts and "'+SUM(1,2)" in texts
-    assert "'=cmd|' /C calc'!A0" in texts
-    assert not [t for t in texts if t[:1] in ("=", "+", "-", "@")]
+    # Formula-like texts are kept as they are, in cells typed as text (with Excel's quote prefix): never run.
+    cells = {c.value: c for ws in wb.worksheets for row in ws.iter_rows() for c in row if isinstance(c.value, str)}
+    for text in ('=HYPERLINK("http://evil.example","click")', "+SUM(1,2)", "=cmd|' /C calc'!A0"):
+        assert cells[text].data_type == "s" and cells[text].quotePrefix, text
+    assert all(c.data_type == "s" for t, c in cells.items() if t[:1] in ("=", "+", "-", "@"))
     assert all(c.data_type != "f" for ws in wb.worksheets for row in ws.iter_rows() for c in row)
     pdf = client.get(f"/assessor/assessments/{aid}/export.pdf")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF") and pdf.mimetype == "application/pdf"
