@@ -183,7 +183,9 @@ def test_save_button_without_javascript_stores_the_whole_domain(app, client, log
     assert "2 of 49 indicators answered" in again and "2 of 3" in again
 
 
-def test_bad_value_on_the_page_shows_a_message_next_to_the_field_and_saves_nothing(app, client, login_as):
+def test_bad_value_on_the_page_shows_a_message_next_to_the_field_and_saves_only_the_valid_fields(app, client,
+                                                                                                login_as):
+    from delphi.extensions import db
     from delphi.models.assessment import AssessmentAnswer
 
     add_member(app, "Portugal", "lead@pt.example", "lead")
@@ -196,18 +198,23 @@ def test_bad_value_on_the_page_shows_a_message_next_to_the_field_and_saves_nothi
         f"a{i2}-current_level": "4", f"a{i2}-target_level": "2"})
     assert r.status_code == 400
     html = r.data.decode()
-    assert "Nothing was saved" in html
+    assert "not saved entirely: everything else was saved" in html
     assert f'id="a{i2}-target_level-error"' in html and "The target level (2) is below the current level (4)" in html
     assert f'aria-describedby="a{i2}-target_level-error" aria-invalid="true"' in html
     assert "kept on the page" in html  # what the person typed is not lost
-    assert _count(app, AssessmentAnswer) == 0
+    with app.app_context():  # issue 15: the refused target is not stored, the valid fields are
+        rows = {a.indicator_id: (a.current_level, a.target_level, a.evidence)
+                for a in db.session.query(AssessmentAnswer)}
+    assert rows == {i1: (3, None, "kept on the page"), i2: (4, None, "")}
     link = client.post(f"/assessor/assessments/{aid}/domains/1", data={
         "csrf_token": token, f"a{i1}-current_level": "3", f"a{i1}-links": "javascript:alert(1)"})
     assert link.status_code == 400 and b"is not a web link" in link.data
     seven = client.post(f"/assessor/assessments/{aid}/domains/1", data={"csrf_token": token,
                                                                         f"a{i1}-current_level": "7"})
     assert seven.status_code == 400 and b"must be a whole number from 1 to 5" in seven.data
-    assert _count(app, AssessmentAnswer) == 0
+    with app.app_context():
+        assert db.session.query(AssessmentAnswer).filter_by(indicator_id=i1).one().links == []
+    assert _count(app, AssessmentAnswer) == 2
 
 
 def test_finalise_needs_every_indicator_then_makes_the_assessment_read_only(app, client, login_as):
