@@ -40,11 +40,43 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server):
+    """A page whose every HTML page visited is checked with axe-core when the test ends (see visited_pages)."""
     context = browser.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     pg = context.new_page()
     pg.set_default_timeout(10_000)
+    visited = visited_pages(pg)
     yield pg
+    check_visited(context, visited)
     context.close()
+
+
+def visited_pages(pg) -> list[str]:
+    """Record the URL of every HTML page the test's browser loads (GET 200 documents, as redirects end)."""
+    seen: list[str] = []
+
+    def on_response(response) -> None:
+        request = response.request
+        if (request.resource_type == "document" and request.method == "GET" and response.status == 200
+                and "text/html" in (response.headers.get("content-type") or "") and response.url not in seen):
+            seen.append(response.url)
+
+    pg.on("response", on_response)
+    return seen
+
+
+def check_visited(context, urls: list[str], limit: int = 40) -> None:
+    """axe-core on every page the test visited, opened again in the same context (same login) at the end: every
+    page any browser test walks through is checked, not only those a test names."""
+    if not urls:
+        return
+    checker = context.new_page()
+    try:
+        for url in urls[:limit]:
+            checker.goto(url)
+            if "text/html" in (checker.evaluate("document.contentType") or ""):
+                assert_accessible(checker, url)
+    finally:
+        checker.close()
 
 
 def login(page, email: str, password: str) -> None:

@@ -82,3 +82,22 @@ def test_a_study_and_an_assessment_in_three_scripts_on_a_phone(browser, app, liv
                           f"/export.{fmt}'; document.body.appendChild(a); a.click(); }}")
         assert download.value.suggested_filename == f"assessment-{aid}-česko-ελλάδα-україна.{fmt}"
     context.close()
+
+
+def test_every_assessor_page_reflows_at_320_px(browser, app, live_server):
+    """WCAG 1.4.10: at 320 CSS px (1280 px zoomed to 400 %) no assessor page scrolls sideways; wide tables scroll
+    inside themselves. A visually hidden cell inside such a table once widened the whole overview page."""
+    from tests.web.test_assessment_fixtures import fill
+
+    add_member(app, "Portugal", "lead@pt.example", "lead")
+    aid = start(app, "Portugal", "lead@pt.example", title=TITLE)
+    fill(app, aid, "lead@pt.example", only=10)
+    context = browser.new_context(base_url=live_server, viewport={"width": 320, "height": 720})
+    page = context.new_page()
+    page.set_default_timeout(20_000)
+    login(page, "lead@pt.example", PASSWORD)
+    for path in ("", "/domains/1", "/domains/2", "/results", "/actions", "/benchmark", "/settings"):
+        page.goto(f"/assessor/assessments/{aid}{path}")
+        _fits(page, f"the assessment page '{path or 'overview'}' at 320 px")
+        assert_accessible(page, f"assessment {path or 'overview'} at 320 px")
+    context.close()
