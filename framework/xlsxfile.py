@@ -141,7 +141,7 @@ def _extent(archive: zipfile.ZipFile, worksheet: Any, title: str, check: Checker
     """
     where = f"sheet {title}"
     rows = columns = row = in_row = column = 0
-    with archive.open(worksheet._worksheet_path) as source:  # noqa: SLF001 (openpyxl's path of the sheet)
+    with archive.open(worksheet._worksheet_path) as source:
         for event, element in iterparse(source, events=("start", "end")):
             tag = element.tag.rpartition("}")[2]
             if tag == "row" and event == "start":

@@ -91,7 +91,7 @@ def first_sheet_values(path: Path) -> list[tuple[Any, ...]]:
             sheet = workbook.worksheets[0]
             where = f"{path}, sheet {sheet.title}"
             try:
-                rows, columns = sheet_extent(archive, sheet._worksheet_path, where)  # noqa: SLF001 (openpyxl's)
+                rows, columns = sheet_extent(archive, sheet._worksheet_path, where)  # openpyxl's path of the sheet
             except (SyntaxError, KeyError) as exc:  # ParseError is a SyntaxError
                 raise RatingsError(f"{path}: cannot be read as an XLSX workbook ({type(exc).__name__})") from None
             if not rows or not columns:
