@@ -1,4 +1,9 @@
-/* Autosave for the self-assessment answer pages. Without this script the page's Save button does the same. */
+/* Autosave for the self-assessment answer pages. Without this script the page's Save button does the same.
+
+   Each save sends only the fields the person changed, each with the revision it started from. The server saves
+   what it can and says what it saved, refused (kept on the page, marked, with its message) and found in conflict
+   (someone else changed that field since: both versions are shown, the person keeps theirs or takes the other).
+   Leaving the page while a field is unsaved, refused or in conflict asks first. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -8,24 +13,43 @@
   var token = tokenInput ? tokenInput.value : "";
   var TYPING_DELAY = 700;
   var pending = 0;
+  var states = new WeakMap();
 
-  function fields(article) {
-    var data = {};
-    article.querySelectorAll("[data-field]").forEach(function (el) {
-      var name = el.dataset.field;
-      if (el.type === "radio") {
-        if (el.checked) { data[name] = el.value; }
-        else if (!(name in data)) { data[name] = ""; }
-      } else if (el.type === "checkbox") {
-        data[name] = el.checked;
-      } else if (name === "revision") {
-        data[name] = parseInt(el.value || "0", 10);
-      } else {
-        data[name] = el.value;
-      }
-    });
-    return data;
+  function state(article) {
+    var s = states.get(article);
+    if (!s) {
+      var rev = article.querySelector("[data-revision]");
+      s = { revision: parseInt((rev && rev.value) || "0", 10), base: {}, dirty: {}, problems: {} };
+      (article.dataset.unsaved || "").split(" ").forEach(function (name) { if (name) { s.dirty[name] = true; } });
+      states.set(article, s);
+    }
+    return s;
   }
+
+  function elements(article, name) {
+    return article.querySelectorAll("[data-field='" + name + "']");
+  }
+
+  function valueOf(article, name) {
+    var els = elements(article, name);
+    var value = "";
+    els.forEach(function (el) {
+      if (el.type === "radio") { if (el.checked) { value = el.value; } }
+      else if (el.type === "checkbox") { value = el.checked; }
+      else { value = el.value; }
+    });
+    return value;
+  }
+
+  function setValue(article, name, value) {
+    elements(article, name).forEach(function (el) {
+      if (el.type === "radio") { el.checked = String(el.value) === String(value); }
+      else if (el.type === "checkbox") { el.checked = Boolean(value); }
+      else { el.value = value; }
+    });
+  }
+
+  function baseOf(s, name) { return name in s.base ? s.base[name] : s.revision; }
 
   function setStatus(article, text, kind) {
     var status = article.querySelector(".save-status");
@@ -34,29 +58,118 @@
     status.className = "save-status" + (kind ? " " + kind : "");
   }
 
-  function markInvalid(article, field) {
+  function fieldElement(article, name) {
+    return article.querySelector("[data-field='" + name + "']:not([type=radio])") ||
+           article.querySelector("fieldset[id$='-" + name + "']");
+  }
+
+  function markInvalid(article, fields) {
     article.querySelectorAll("[aria-invalid=true]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
-    article.classList.toggle("has-error", Boolean(field));
-    if (!field) { return; }
-    var el = article.querySelector("[data-field=" + field + "]:not([type=radio])") ||
-             article.querySelector("fieldset[id$='-" + field + "']");
-    if (el) { el.setAttribute("aria-invalid", "true"); }
-    var details = el && el.closest("details");
+    article.classList.toggle("has-error", fields.length > 0);
+    fields.forEach(function (name) {
+      var el = fieldElement(article, name);
+      if (!el) { return; }
+      el.setAttribute("aria-invalid", "true");
+      var details = el.closest("details");
+      if (details) { details.open = true; }
+    });
+  }
+
+  function removeConflict(article, name) {
+    article.querySelectorAll("[data-conflict='" + name + "']").forEach(function (box) { box.remove(); });
+    delete state(article).problems[name];
+  }
+
+  function shown(value) {
+    if (value === true) { return "ticked"; }
+    if (value === false) { return "not ticked"; }
+    return value === "" || value === null || value === undefined ? "(empty)" : String(value);
+  }
+
+  function showConflict(article, name, c) {
+    removeConflict(article, name);
+    var s = state(article);
+    s.problems[name] = "conflict";
+    var box = document.createElement("div");
+    box.className = "conflict notice";
+    box.dataset.conflict = name;
+    box.setAttribute("role", "group");
+    var id = article.id + "-" + name + "-conflict";
+    box.id = id;
+    var title = document.createElement("p");
+    title.className = "conflict-title";
+    title.textContent = (c.by || "Someone else") + " changed “" + c.label + "” after you opened this page: which one stays?";
+    box.setAttribute("aria-label", title.textContent);
+    box.appendChild(title);
+    [["Theirs", c.theirs], ["Yours", c.mine]].forEach(function (pair) {
+      var line = document.createElement("div");
+      var label = document.createElement("strong");
+      label.textContent = pair[0] + " ";
+      var text = document.createElement("span");
+      text.textContent = shown(pair[1]);
+      line.appendChild(label);
+      line.appendChild(text);
+      box.appendChild(line);
+    });
+    var mine = document.createElement("button");
+    mine.type = "button";
+    mine.className = "button";
+    mine.textContent = "Keep mine";
+    mine.addEventListener("click", function () {
+      s.base[name] = c.revision;
+      removeConflict(article, name);
+      save(article);
+    });
+    var theirs = document.createElement("button");
+    theirs.type = "button";
+    theirs.className = "button";
+    theirs.textContent = "Take theirs";
+    theirs.addEventListener("click", function () {
+      setValue(article, name, c.theirs);
+      s.base[name] = c.revision;
+      delete s.dirty[name];
+      removeConflict(article, name);
+      markInvalid(article, Object.keys(s.problems));
+      if (Object.keys(s.dirty).length) { save(article); } else { setStatus(article, "Kept their version.", "saved"); }
+    });
+    var buttons = document.createElement("div");
+    buttons.className = "conflict-choices";
+    buttons.appendChild(mine);
+    buttons.appendChild(theirs);
+    box.appendChild(buttons);
+    var el = fieldElement(article, name);
+    var anchor = el && (el.closest(".field") || el);
+    if (anchor && anchor.parentNode) { anchor.parentNode.insertBefore(box, anchor.nextSibling); }
+    else { article.appendChild(box); }
+    var details = box.closest("details");
     if (details) { details.open = true; }
   }
 
+  function setCount(el, answered, total) {
+    var complete = answered === total;
+    el.textContent = answered + " of " + total + (el.dataset.suffix || "") + (complete ? " ✓" : "");
+    return complete;
+  }
+
   function updateProgress(body) {
-    var total = document.querySelectorAll("[data-progress-text]");
-    total.forEach(function (el) {
-      el.textContent = body.progress.answered + " of " + body.progress.total + " indicators answered";
+    document.querySelectorAll("[data-progress-text]").forEach(function (el) {
+      el.textContent = (el.dataset.prefix || "") + body.progress.answered + " of " + body.progress.total + " indicators answered";
     });
     var bar = document.getElementById("progress-bar");
     if (bar) { bar.value = body.progress.answered; bar.max = body.progress.total; }
     var count = document.querySelector("[data-domain-count='" + body.domain.index + "']");
     if (count) {
-      var complete = body.domain.answered === body.domain.total;
-      count.textContent = body.domain.answered + " of " + body.domain.total + (complete ? " ✓" : "");
-      count.parentElement.classList.toggle("complete", complete);
+      var complete = setCount(count, body.domain.answered, body.domain.total);
+      if (!body.my_progress) { count.closest("li").classList.toggle("complete", complete); }
+    }
+    if (body.my_progress) {
+      document.querySelectorAll("[data-my-progress-text]").forEach(function (el) {
+        el.textContent = (el.dataset.prefix || "") + body.my_progress.answered + " of " + body.my_progress.total + (el.dataset.suffix || "");
+      });
+      var myBar = document.getElementById("my-progress-bar");
+      if (myBar) { myBar.value = body.my_progress.answered; myBar.max = body.my_progress.total; }
+      var mine = document.querySelector("[data-my-domain-count='" + body.my_domain.index + "']");
+      if (mine) { mine.closest("li").classList.toggle("complete", setCount(mine, body.my_domain.answered, body.my_domain.total)); }
     }
   }
 
@@ -65,8 +178,37 @@
     return d.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit", second: "2-digit" });
   }
 
+  function apply(article, body, sent) {
+    var s = state(article);
+    var refused = body.refused || {};
+    var conflicts = body.conflicts || {};
+    Object.keys(sent).forEach(function (name) {
+      if (name in refused || name in conflicts) { return; }
+      if (valueOf(article, name) === sent[name]) { delete s.dirty[name]; }  // unchanged since it was sent
+      delete s.problems[name];
+      s.base[name] = body.revision;
+    });
+    Object.keys(body.current || {}).forEach(function (name) {
+      if (s.dirty[name] || !elements(article, name).length) { return; }
+      setValue(article, name, body.current[name]);  // someone else's newer value of a field left alone here
+      s.base[name] = body.revision;
+    });
+    Object.keys(refused).forEach(function (name) { s.problems[name] = "refused"; });
+    Object.keys(conflicts).forEach(function (name) { showConflict(article, name, conflicts[name]); });
+    markInvalid(article, Object.keys(s.problems));
+  }
+
   function save(article) {
+    var s = state(article);
     if (article.dataset.inflight === "1") { article.dataset.again = "1"; return; }
+    var sent = {};
+    var payload = { revisions: {} };
+    Object.keys(s.dirty).forEach(function (name) {
+      if (s.problems[name] === "conflict" || !elements(article, name).length) { return; }
+      sent[name] = payload[name] = valueOf(article, name);
+      payload.revisions[name] = baseOf(s, name);
+    });
+    if (!Object.keys(sent).length) { return; }
     article.dataset.inflight = "1";
     pending += 1;
     setStatus(article, "Saving…", "saving");
@@ -74,20 +216,18 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
-      body: JSON.stringify(fields(article))
+      body: JSON.stringify(payload)
     }).then(function (response) {
       return response.json().catch(function () { return { ok: false, message: "The server answered " + response.status + "." }; });
     }).then(function (body) {
+      if ("revision" in body) { apply(article, body, sent); }
       if (body.ok) {
-        var rev = article.querySelector("[data-field=revision]");
-        if (rev) { rev.value = body.revision; }
-        markInvalid(article, null);
         setStatus(article, "Saved " + time(body.saved_at), "saved");
-        updateProgress(body);
       } else {
-        markInvalid(article, body.field);
+        if (!("revision" in body) && body.field) { markInvalid(article, [body.field]); }
         setStatus(article, "Not saved: " + (body.message || "the answer was refused."), "error");
       }
+      if (body.progress) { updateProgress(body); }
     }).catch(function () {
       setStatus(article, "Not saved: no connection to the server. Your changes stay on this page; use the Save button when you are back online.", "error");
     }).finally(function () {
@@ -105,19 +245,34 @@
   }
 
   form.querySelectorAll("article.indicator").forEach(function (article) {
+    var s = state(article);
     article.addEventListener("change", function (event) {
       var el = event.target;
+      if (el.dataset.choice) {  // a conflict the page was drawn with (no script needed to choose)
+        var name = el.dataset.choice;
+        s.base[name] = parseInt(el.dataset.revision || "0", 10);
+        if (el.value === "theirs") { setValue(article, name, el.dataset.theirs || ""); delete s.dirty[name]; }
+        else { s.dirty[name] = true; }
+        removeConflict(article, name);
+        var unresolved = article.querySelector("input[name$='-unresolved']");
+        if (unresolved) { unresolved.value = unresolved.value.split(" ").filter(function (f) { return f !== name; }).join(" "); }
+        markInvalid(article, Object.keys(s.problems));
+        save(article);
+        return;
+      }
+      if (!el.dataset.field) { return; }
+      s.dirty[el.dataset.field] = true;
       if (el.dataset.field === "not_applicable" && el.checked) {
         // Not applicable replaces a level: clear the level and the target before saving.
         var none = article.querySelector("input[type=radio][data-field=current_level][value='']");
-        if (none) { none.checked = true; }
+        if (none && !none.checked) { none.checked = true; s.dirty.current_level = true; }
         var target = article.querySelector("[data-field=target_level]");
-        if (target) { target.value = ""; }
+        if (target && target.value) { target.value = ""; s.dirty.target_level = true; }
       }
       if (el.type === "radio" && el.dataset.field === "current_level" && el.value) {
         // Choosing a level means the indicator applies after all.
         var na = article.querySelector("[data-field=not_applicable]");
-        if (na) { na.checked = false; }
+        if (na && na.checked) { na.checked = false; s.dirty.not_applicable = true; }
       }
       if (el.tagName === "TEXTAREA" || el.type === "text") {
         clearTimeout(timers.get(article));
@@ -126,11 +281,24 @@
     });
     article.addEventListener("input", function (event) {
       var el = event.target;
+      if (!el.dataset.field) { return; }
+      s.dirty[el.dataset.field] = true;
       if (el.tagName === "TEXTAREA" || el.type === "text") { later(article); }
     });
   });
 
+  function unsaved() {
+    var found = false;
+    form.querySelectorAll("article.indicator").forEach(function (article) {
+      if (Object.keys(state(article).dirty).length) { found = true; }
+    });
+    return found;
+  }
+
+  // The Save button sends the whole form itself: no warning for that.
+  var submitting = false;
+  form.addEventListener("submit", function () { submitting = true; });
   window.addEventListener("beforeunload", function (event) {
-    if (pending > 0) { event.preventDefault(); event.returnValue = ""; }
+    if (!submitting && (pending > 0 || unsaved())) { event.preventDefault(); event.returnValue = ""; }
   });
 })();
