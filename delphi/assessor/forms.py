@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
@@ -63,3 +64,17 @@ class ActionEditForm(ActionForm):
 class BenchmarkForm(FlaskForm):
     opt_in = BooleanField("Contribute our finalised assessments to the anonymous benchmark")
     submit = SubmitField("Save benchmark choice")
+
+
+class BaselineForm(FlaskForm):
+    """An earlier assessment from a spreadsheet (services/assessments/baseline)."""
+
+    file = FileField("Spreadsheet (CSV or XLSX)", validators=[FileRequired(message="Choose the file to import.")],
+                     description="One row per indicator with columns such as code, level, target, evidence "
+                                 "(optional: confidence; 'n/a' as the level with a reason).")
+    title = StringField("Title", validators=[DataRequired(message="Give the baseline a title."), Length(max=200)],
+                        default="Baseline (imported)")
+    reference_date = DateField("Reference date", validators=[DataRequired(message="Give the reference date.")],
+                               description="The date the imported levels describe.")
+    version = SelectField("Framework version", coerce=int)
+    submit = SubmitField("Check the file")

@@ -231,6 +231,11 @@ TABLE: dict[str, list[Case]] = {
     "assessor.progress": [Case(lambda w: f"/assessor/organisations/{w.org_a}/progress", get=MEMBERS, **A_OWNER)],
     "assessor.benchmark_opt_in": [Case(lambda w: f"/assessor/organisations/{w.org_a}/benchmark", post=MEMBERS_ACT,
                                        body={"opt_in": "y"}, **A_OWNER)],
+    # Importing an earlier assessment: the lead only, like starting one.
+    "assessor.import_baseline": [Case(lambda w: f"/assessor/organisations/{w.org_a}/baseline",
+                                      get=MEMBERS_ACT, post=MEMBERS_ACT, **A_OWNER)],
+    "assessor.confirm_baseline": [Case(lambda w: f"/assessor/organisations/{w.org_a}/baseline/confirm",
+                                       post=MEMBERS_ACT, **A_OWNER)],
     "assessor.new_assessment": [Case(lambda w: f"/assessor/organisations/{w.org_a}/assessments/new",
                                      get=MEMBERS_ACT, post=MEMBERS_ACT, **A_OWNER)],
     "assessor.assessment": [Case(_assessment(), get=MEMBERS, **A_OWNER)],
