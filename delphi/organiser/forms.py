@@ -72,6 +72,9 @@ class ProtocolForm(FlaskForm):
                                                                       for k, v in WITHDRAWN.items()])
     publish_interests = BooleanField("The panel agreed to publish the declarations of interest (without attribution) "
                                      "in the report and the data package")
+    publish_panel_attributes = BooleanField(
+        "The panel agreed to publish each panelist's stakeholder group and country (otherwise groups and countries "
+        "of fewer than 3 people are pooled in the report and withheld in the data package)")
     comment_required_at_or_below = IntegerField("Require a comment with a rating at or below (empty: never)",
                                                 validators=[Optional(), NumberRange(1, 9)])
     consent_text = TextAreaField("Consent text experts accept before rating", validators=[DataRequired()])
