@@ -234,3 +234,33 @@ def test_the_scheduled_command_publishes_only_what_changed(app, runner, k3):
     _org(app, "Golf Region", "golf", opt_in=True, levels=lambda n: 4)
     third = runner.invoke(args=["delphi", "publish-benchmarks"])
     assert "edition 2 published" in third.output
+
+
+def test_the_benchmark_shows_the_organisations_own_history_and_domain_levels(app, client, login_as, make_user,
+                                                                             k3):
+    """The overlay of the viewer's own earlier finalised assessments, and domains at a glance: each other
+    organisation's domain level is the mean of its levels there; median and highest over those, by hand."""
+    _org(app, "Portugal", "pt", opt_in=True, levels=lambda n: 1, reference_date=date(2022, 6, 30), title="2022")
+    mine = _org(app, "Portugal", "pt", opt_in=True, levels=level_a, reference_date=date(2025, 6, 30))
+    _others(app)
+    _publish(app, client, login_as, make_user)
+    login_as("lead@pt.example")
+    html = client.get(f"/assessor/assessments/{mine}/benchmark").data.decode()
+    assert "Yours, 2022-06-30" in html and "“2022” (2022-06-30)" in html
+    from delphi.extensions import db
+    from delphi.models.assessment import Assessment
+    from delphi.services.assessments import answers, benchmark, lifecycle
+
+    with app.app_context():
+        a = db.session.get(Assessment, mine)
+        tree = lifecycle.tree(a.version)
+        bench = benchmark.for_assessment(a, tree, answers.answers(a))
+        first = bench.domains[0]  # domain I: indicators n = 0, 1, 2
+        assert [r.earlier for r in first.rows] == [(1,), (1,), (1,)]
+        assert first.own_mean == round((level_a(0) + level_a(1) + level_a(2)) / 3, 2)
+        # Others' domain-I levels: Bravo (2 + n % 4) → mean(2, 3, 4) = 3; Charlie (N/A at n=0) → mean(3, 3) = 3;
+        # Delta → 1. Median 3, highest 3.
+        assert (first.median_mean, first.highest_mean) == (3.0, 3.0)
+        assert first.earlier_means == (1.0,)
+        assert bench.domain_chart is not None and len(bench.domain_chart.axes) == len(tree.domains)
+    assert 'id="bench-domain-table"' in html and "mean of its levels" in html

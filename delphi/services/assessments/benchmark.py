@@ -50,6 +50,13 @@ def method_text(k: int) -> str:
             f"organisation is named, and the number of organisations is given only as “at least {k}”.")
 
 
+HISTORY = 3  # the organisation's own earlier finalised assessments shown beside the benchmark
+
+DOMAIN_METHOD = ("Domains: each organisation's domain level is the mean of its levels on the domain's indicators "
+                 "(not applicable and unanswered left out); the median and the highest are taken over the other "
+                 "organisations' domain levels, shown only when at least {k} of them have one.")
+
+
 @dataclass(frozen=True)
 class BenchmarkRow:
     node: IndicatorNode
@@ -57,6 +64,7 @@ class BenchmarkRow:
     own_na: bool
     median: float | None  # None when fewer than k other levels
     highest: int | None
+    earlier: tuple[int | None, ...] = ()  # the organisation's own earlier levels, oldest first (Benchmark.history)
 
     @property
     def versus_median(self) -> float | None:
@@ -70,6 +78,10 @@ class BenchmarkDomain:
     node: DomainNode
     rows: tuple[BenchmarkRow, ...]
     chart: charts.RadarChart | charts.BarChart
+    own_mean: float | None = None  # this assessment's domain level (mean of its levels)
+    median_mean: float | None = None  # of the other organisations' domain levels (None under k)
+    highest_mean: float | None = None
+    earlier_means: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -81,6 +93,8 @@ class Benchmark:
     edition: int | None = None
     published_at: datetime | None = None
     domains: tuple[BenchmarkDomain, ...] = ()
+    history: tuple[tuple[str, str], ...] = ()  # (title, reference date) of the earlier assessments shown
+    domain_chart: charts.RadarChart | charts.BarChart | None = None
 
     @property
     def rows(self) -> tuple[BenchmarkRow, ...]:
@@ -89,6 +103,10 @@ class Benchmark:
     @property
     def method(self) -> str:
         return method_text(self.at_least)
+
+    @property
+    def domain_method(self) -> str:
+        return DOMAIN_METHOD.format(k=self.at_least)
 
 
 def contributing_assessments(version_id: int) -> dict[int, int]:
@@ -236,10 +254,13 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
         return _unavailable(tree, k, f"Fewer than {k} other organisations contributed to the current edition.",
                             edition)
     levels: dict[int, list[int]] = {}
-    for indicator_id, level in db.session.execute(
-            select(BenchmarkLevel.indicator_id, BenchmarkLevel.level)
+    by_org: dict[int, dict[int, int]] = {}
+    for org_id, indicator_id, level in db.session.execute(
+            select(BenchmarkLevel.organisation_id, BenchmarkLevel.indicator_id, BenchmarkLevel.level)
             .where(BenchmarkLevel.edition_id == edition.id, BenchmarkLevel.organisation_id != org.id)):
         levels.setdefault(indicator_id, []).append(level)
+        by_org.setdefault(org_id, {})[indicator_id] = level
+    earlier = earlier_assessments(assessment)
     domains = []
     for d in tree.domains:
         rows = []
@@ -250,11 +271,56 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
             rows.append(BenchmarkRow(node=node, own=own.current_level if own else None,
                                      own_na=bool(own and own.not_applicable),
                                      median=_median(values) if enough else None,
-                                     highest=max(values) if enough else None))
-        chart = charts.radar([r.node.code for r in rows], [r.node.statement for r in rows], [
-            ("current", "Your level", [r.own for r in rows]),
-            ("median", "Median", [r.median for r in rows]),
-            ("highest", "Highest", [r.highest for r in rows])])
-        domains.append(BenchmarkDomain(d, tuple(rows), chart))
+                                     highest=max(values) if enough else None,
+                                     earlier=tuple(levels_of.get(node.id) for _, levels_of in earlier)))
+        series = [("current", "Your level", [r.own for r in rows]), ("median", "Median", [r.median for r in rows]),
+                  ("highest", "Highest", [r.highest for r in rows])]
+        if earlier:  # the latest earlier assessment of the organisation, as a fourth line
+            series.append(("earlier", f"Yours, {earlier[-1][0].reference_date.isoformat()}",
+                           [r.earlier[-1] for r in rows]))
+        chart = charts.radar([r.node.code for r in rows], [r.node.statement for r in rows], series)
+        ids = [node.id for node in d.indicators]
+        others = [m for m in (_mean([levels_of.get(i) for i in ids]) for levels_of in by_org.values())
+                  if m is not None]
+        enough = len(others) >= k
+        domains.append(BenchmarkDomain(
+            d, tuple(rows), chart, own_mean=_mean([r.own for r in rows]),
+            median_mean=float(statistics.median(others)) if enough else None,
+            highest_mean=max(others) if enough else None,
+            earlier_means=tuple(_mean([levels_of.get(i) for i in ids]) for _, levels_of in earlier)))
+    domain_series = [("current", "Your level", [d.own_mean for d in domains]),
+                     ("median", "Median", [d.median_mean for d in domains]),
+                     ("highest", "Highest", [d.highest_mean for d in domains])]
+    if earlier:
+        domain_series.append(("earlier", f"Yours, {earlier[-1][0].reference_date.isoformat()}",
+                              [d.earlier_means[-1] for d in domains]))
     return Benchmark(available=True, version_ref=tree.ref, at_least=k, edition=edition.number,
-                     published_at=edition.published_at, domains=tuple(domains))
+                     published_at=edition.published_at, domains=tuple(domains),
+                     history=tuple((a.title, a.reference_date.isoformat()) for a, _ in earlier),
+                     domain_chart=charts.radar([d.node.code for d in domains], [d.node.title for d in domains],
+                                               domain_series))
+
+
+def _mean(values: list[int | float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return round(sum(present) / len(present), 2) if present else None
+
+
+def earlier_assessments(assessment: Assessment) -> list[tuple[Assessment, dict[int, int]]]:
+    """The organisation's own finalised assessments on the same version dated before this one (the latest
+    HISTORY, oldest first), each with its levels: its own data, so no privacy rule limits them."""
+    earlier = list(db.session.scalars(
+        select(Assessment).where(Assessment.organisation_id == assessment.organisation_id,
+                                 Assessment.version_id == assessment.version_id, Assessment.id != assessment.id,
+                                 Assessment.status == AssessmentStatus.FINALISED,
+                                 Assessment.reference_date < assessment.reference_date)
+        .order_by(Assessment.reference_date.desc(), Assessment.id.desc()).limit(HISTORY)))[::-1]
+    if not earlier:
+        return []
+    levels: dict[int, dict[int, int]] = {a.id: {} for a in earlier}
+    for assessment_id, indicator_id, level in db.session.execute(
+            select(AssessmentAnswer.assessment_id, AssessmentAnswer.indicator_id, AssessmentAnswer.current_level)
+            .where(AssessmentAnswer.assessment_id.in_(list(levels)), AssessmentAnswer.current_level.is_not(None),
+                   AssessmentAnswer.not_applicable.is_(False))):
+        levels[assessment_id][indicator_id] = level
+    return [(a, levels[a.id]) for a in earlier]

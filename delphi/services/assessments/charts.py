@@ -22,6 +22,7 @@ STYLES = {
     "target": {"color": "#b35c00", "dash": "6 4", "fill": "none", "fill_opacity": "0", "marker": "square"},
     "median": {"color": "#5b6475", "dash": "3 3", "fill": "none", "fill_opacity": "0", "marker": "square"},
     "highest": {"color": "#1c7c45", "dash": "8 3 2 3", "fill": "none", "fill_opacity": "0", "marker": "diamond"},
+    "earlier": {"color": "#8e3b8e", "dash": "2 3", "fill": "none", "fill_opacity": "0", "marker": "circle"},
 }
 PALETTE = ["#1f5fae", "#b35c00", "#1c7c45", "#8e3b8e", "#b3261e", "#00838f", "#5b6475", "#6d4c41"]
 DASHES = ["", "6 4", "2 3", "8 3 2 3", "10 4", "4 2 1 2", "1 3", "12 3 3 3"]
