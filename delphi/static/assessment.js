@@ -138,9 +138,8 @@
     buttons.appendChild(theirs);
     box.appendChild(buttons);
     var el = fieldElement(article, name);
-    var anchor = el && (el.closest(".field") || el);
-    if (anchor && anchor.parentNode) { anchor.parentNode.insertBefore(box, anchor.nextSibling); }
-    else { article.appendChild(box); }
+    var anchor = el && (el.closest(".field") || el.closest("fieldset"));
+    (anchor || article).appendChild(box);  // inside the field's own box: as wide as the field
     var details = box.closest("details");
     if (details) { details.open = true; }
   }
