@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import tempfile
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,20 +101,35 @@ def _table(data: bytes, filename: str) -> list[list[Any]]:
         raise InvalidInput(f"{filename} cannot be read as CSV ({exc}). Nothing was imported.") from None
 
 
+def _column_of(header: Any) -> str | None:
+    """The column a header names: the whole header ("Current level"), else one of its words ("Kód / code")."""
+    key = _key(header)
+    for column, aliases in COLUMNS.items():
+        if key in aliases:
+            return column
+    words = {w for w in re.findall(r"\w+", str(header or "").lower())}
+    for column, aliases in COLUMNS.items():
+        if words & set(aliases):
+            return column
+    return None
+
+
 def _header(table: list[list[Any]]) -> tuple[int, dict[str, int], dict[str, str]]:
     """The first row naming a code column and a level column (a title may stand above the table)."""
     for index, row in enumerate(table[:10]):
         found: dict[str, int] = {}
         names: dict[str, str] = {}
         for position, header in enumerate(row):
-            key = _key(header)
-            for column, aliases in COLUMNS.items():
-                if key in aliases and column not in found:
-                    found[column], names[column] = position, str(header).strip()
+            column = _column_of(header)
+            if column is not None and column not in found:
+                found[column], names[column] = position, str(header).strip()
         if "code" in found and "level" in found:
             return index, found, names
+    first = next((row for row in table if any(str(v or "").strip() for v in row)), [])
+    shown = ", ".join(repr(str(v)) for v in first[:8] if str(v or "").strip()) or "nothing"
     raise InvalidInput("No header row with an indicator code column and a level column was found in the first 10 "
-                       "rows (e.g. 'code', 'level', 'target', 'evidence'). Nothing was imported.")
+                       f"rows (e.g. 'code', 'level', 'target', 'evidence'; the first row holds {shown}). Nothing was "
+                       "imported.")
 
 
 def _level(raw: Any, what: str) -> int | None:
