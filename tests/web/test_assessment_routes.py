@@ -420,9 +420,10 @@ def test_glossary_terms_are_explained_where_they_occur_and_absent_glossary_shows
                                                         "regional <node>."),
                                      fwlib.GlossaryTerm(term="governance", definition="How decisions are made.")))
         versions.import_document(doc, slug="mlm-glossary", label="g1", release=True)
+        versions.import_document(replace(doc, glossary=()), slug="mlm-plain", label="p1", release=True)
         db.session.commit()
     with_terms = start(app, "Portugal", "lead@pt.example", version_ref="mlm-glossary:g1")
-    plain = start(app, "Portugal", "lead@pt.example", title="Plain")
+    plain = start(app, "Portugal", "lead@pt.example", title="Plain", version_ref="mlm-plain:p1")
     login_as("lead@pt.example")
     html = client.get(f"/assessor/assessments/{with_terms}/domains/1").data.decode()
     assert '<abbr class="term" title="Based within a national or regional &lt;node&gt;.">centrally</abbr>' in html

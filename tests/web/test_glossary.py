@@ -57,3 +57,18 @@ def test_the_answer_and_results_pages_explain_terms(app, client, login_as):
     assert f"<dfn>{TERM}</dfn>" in answer and 'class="term"' in answer
     results = client.get(f"/assessor/assessments/{aid}/results").data.decode()
     assert f"<dfn>{TERM}</dfn>" in results and 'class="term"' in results
+
+
+def test_the_pdf_and_json_list_the_terms_their_statements_use(app, client, login_as, monkeypatch):
+    from delphi.services.assessments import exports
+
+    seen: list[str] = []
+    original = exports.to_pdf
+    monkeypatch.setattr(exports, "to_pdf", lambda html, css: seen.append(html) or original(html, css))
+    add_member(app, "Portugal", "lead@pt.example", "lead")
+    aid = start(app, "Portugal", "lead@pt.example")
+    login_as("lead@pt.example")
+    doc = client.get(f"/assessor/assessments/{aid}/export.json").get_json()
+    assert {"term": TERM, "definition": _definition()} in doc["glossary"]
+    assert client.get(f"/assessor/assessments/{aid}/export.pdf").data.startswith(b"%PDF")
+    assert "Terms used in this report" in seen[-1] and f"<dt>{TERM}</dt>" in seen[-1]

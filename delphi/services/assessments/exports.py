@@ -25,6 +25,7 @@ from delphi.services.assessments.actions import ActionView
 from delphi.services.assessments.benchmark import Benchmark
 from delphi.services.assessments.results import METHODS, DomainResult, IndicatorResult, Results, Spread, Summary
 from delphi.services.assessments.lifecycle import Tree
+from delphi.services.frameworks.glossary import Glossary
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 PDF_VARIANT = "pdf/ua-1"  # tagged: structure tree, /Lang from <html lang>, the <title> in the metadata
@@ -51,6 +52,7 @@ class Report:
     generated_at: datetime
     answers: dict[int, AssessmentAnswer]
     spreads: dict[int, Spread] = field(default_factory=dict)  # team mode: indicator id → members' levels
+    terms: tuple[tuple[str, str], ...] = ()  # glossary terms met in the indicators' statements, with definitions
 
     @property
     def glance(self) -> list[Glance]:
@@ -85,7 +87,10 @@ class Report:
 
 
 def build(assessment: Assessment) -> Report:
-    tree = lifecycle.tree(assessment.version)
+    tree = lifecycle.tree(assessment.version, glossary=True)
+    terms = Glossary(tree.glossary)
+    for indicator in tree.indicators:
+        terms.annotate(indicator.statement)  # collects the terms the report's statements use
     stored = answers.answers(assessment)
     team = tuple(sorted(m.user.name for m in assessment.team))
     # The PDF's annex shows the spread without names: the levels, not who gave them.
@@ -94,7 +99,7 @@ def build(assessment: Assessment) -> Report:
                   results=results.compute(tree, stored),
                   plan=tuple(actions.plan(assessment, tree, stored)),
                   benchmark=benchmark.for_assessment(assessment, tree, stored), team=team,
-                  generated_at=utcnow(), answers=stored, spreads=spreads)
+                  generated_at=utcnow(), answers=stored, spreads=spreads, terms=tuple(terms.used_terms()))
 
 
 def filename(report: Report, extension: str) -> str:
@@ -152,6 +157,7 @@ def to_json(report: Report) -> dict[str, Any]:
                      "due_date": v.action.due_date.isoformat() if v.action.due_date else None,
                      "status": v.action.status.value, "gap": v.gap} for v in report.plan],
         "benchmark": bench,
+        "glossary": [{"term": t, "definition": d} for t, d in report.terms],
     }
 
 
