@@ -43,7 +43,8 @@ from delphi.upsert import upsert
 __all__ = ["CONSENSUS_FIELDS", "FIELD_LABELS", "OWN_FIELDS", "SHARED_FIELDS", "SOLO_FIELDS", "TEAM_FIELDS",
            "AnswerConflict", "AnswerInput", "AnswerInvalid", "AnswerState", "FieldConflict", "Refusal", "SaveResult",
            "answers", "check", "clean_link", "field_values", "fingerprint", "fingerprints", "form_value",
-           "member_levels", "my_last_saves", "my_levels", "parse", "save", "save_answer", "save_page"]
+           "member_levels", "my_last_saves", "my_levels", "parse", "save", "save_answer", "save_my_level",
+           "save_page"]
 
 WRITE_ATTEMPTS = 3  # a guarded UPDATE that loses a race is planned again from the fresh row
 
@@ -269,6 +270,13 @@ def _save_my_level(assessment: Assessment, indicator: IndicatorNode, given: Answ
                        .values(level=new["my_level"], comment=new["my_comment"], updated_at=now)
                        .execution_options(synchronize_session=False))
     return changed, refused
+
+
+def save_my_level(assessment: Assessment, indicator: IndicatorNode, given: AnswerInput, *, by: User) -> bool:
+    """A team member's individual level and comment alone (the given ones); returns whether anything changed."""
+    require_open(assessment)
+    changed, _ = _save_my_level(assessment, indicator, given, by=by, now=utcnow())
+    return bool(changed)
 
 
 def save_page(assessment: Assessment, items: list[tuple[IndicatorNode, AnswerInput]], *, fields: frozenset[str],
