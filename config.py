@@ -70,6 +70,33 @@ class Config:
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Delphi platform <no-reply@delphi.local>")
     MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
 
+    MAIL_TIMEOUT = float(os.environ.get("MAIL_TIMEOUT", 30))
+
+    # The outbox (services/accounts/outbox.py) and the job system (delphi/jobs/): "inline" runs jobs in the process
+    # right after the commit that queued them (development, tests); "rq" queues them in redis for `flask delphi
+    # worker`, which also runs the scheduler.
+    JOBS_MODE = os.environ.get("JOBS_MODE", "inline")
+    JOBS_REDIS_URL = os.environ.get("JOBS_REDIS_URL") or (
+        os.environ.get("RATELIMIT_STORAGE_URI", "") if os.environ.get("RATELIMIT_STORAGE_URI", "").startswith(
+            ("redis://", "rediss://")) else None)
+    JOBS_REDIS_TIMEOUT = float(os.environ.get("JOBS_REDIS_TIMEOUT", 0.5))  # a request never waits longer on redis
+    JOBS_TIMEOUT_SECONDS = int(os.environ.get("JOBS_TIMEOUT_SECONDS", 900))
+    JOBS_SCHEDULER_THREAD = False  # make run: True (DevelopmentConfig)
+    JOBS_TICK_SECONDS = float(os.environ.get("JOBS_TICK_SECONDS", 15))
+    JOBS_MAIL_SWEEP_SECONDS = int(os.environ.get("JOBS_MAIL_SWEEP_SECONDS", 30))
+    JOBS_CLOSE_ROUNDS_SECONDS = int(os.environ.get("JOBS_CLOSE_ROUNDS_SECONDS", 30))
+    JOBS_REMINDERS_SECONDS = int(os.environ.get("JOBS_REMINDERS_SECONDS", 15 * 60))
+    JOBS_BENCHMARKS_SECONDS = int(os.environ.get("JOBS_BENCHMARKS_SECONDS", 24 * 3600))
+    JOBS_PUBLISH_BENCHMARKS = _bool("JOBS_PUBLISH_BENCHMARKS", True)
+    JOBS_EXPIRE_TOKENS_SECONDS = int(os.environ.get("JOBS_EXPIRE_TOKENS_SECONDS", 3600))
+    OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", 100))  # messages per SMTP session
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
+    OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", 60))  # 1, 2, 4 … minutes
+    OUTBOX_BACKOFF_MAX_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_MAX_SECONDS", 6 * 3600))
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", 300))  # a dead worker's claim expires
+    OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", 365))
+    TOKENS_KEEP_DAYS = int(os.environ.get("TOKENS_KEEP_DAYS", 30))
+
     # Absolute links in e-mails (a mail has no request to take the host from).
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
 
@@ -107,6 +134,7 @@ class Config:
 
 class DevelopmentConfig(Config):
     DEBUG = False
+    JOBS_SCHEDULER_THREAD = _bool("JOBS_SCHEDULER_THREAD", True)  # deadlines and reminders with make run alone
 
 
 class TestConfig(Config):
@@ -127,6 +155,7 @@ class ProductionConfig(Config):
     REMEMBER_COOKIE_SECURE = True
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     REQUEST_LOG = _bool("REQUEST_LOG", True)
+    JOBS_MODE = os.environ.get("JOBS_MODE", "rq")  # mail and scheduled work by `make worker`
     # Host names the app answers (others get 400); None: the host of BASE_URL (delphi.security.check_startup).
     TRUSTED_HOSTS = _list("TRUSTED_HOSTS")
 

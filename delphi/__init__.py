@@ -43,6 +43,7 @@ def create_app(config: type | str | None = None) -> Flask:
         hops = app.config["PROXY_FIX_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     register_extensions(app)
+    register_jobs(app)
     register_blueprints(app)
     register_cli(app)
     register_errors(app)
@@ -101,6 +102,12 @@ def register_extensions(app: Flask) -> None:
         # formdata=None: the button form only renders its token; reading the request body here would raise
         # again on the 413 page of an over-size upload.
         return {"role_landings": landings, "button_form": EmptyForm(formdata=None), "app_version": __version__}
+
+
+def register_jobs(app: Flask) -> None:
+    from delphi.jobs import init_app
+
+    init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

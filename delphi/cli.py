@@ -106,6 +106,35 @@ def send_reminders() -> None:
                    f"{days} day(s) before the deadline.")
 
 
+@delphi_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then stop (no scheduler).")
+@click.option("--no-scheduler", is_flag=True, help="Only run jobs; another worker runs the scheduler.")
+@with_appcontext
+def worker(burst: bool, no_scheduler: bool) -> None:
+    """Run queued jobs (mail delivery, scheduled work) from redis, with the scheduler beside (make worker)."""
+    from flask import current_app
+
+    from delphi.jobs import queue
+    from delphi.jobs import worker as jobs_worker
+
+    app = current_app._get_current_object()
+    if not queue.redis_url(app):
+        _fail("set JOBS_REDIS_URL (or a redis:// RATELIMIT_STORAGE_URI): the worker takes its jobs from redis")
+    click.echo(f"Worker on {queue.QUEUE_NAME!r} at {queue.redis_url(app).split('@')[-1]}"
+               f"{'' if burst or no_scheduler else ', with the scheduler'}.")
+    jobs_worker.run(app, burst=burst, with_scheduler=not no_scheduler)
+
+
+@delphi_cli.command("deliver-mail")
+@with_appcontext
+def deliver_mail() -> None:
+    """Deliver every due message of the outbox now (the worker does this by itself)."""
+    from delphi.services.accounts import outbox
+
+    done = outbox.deliver_due()
+    click.echo(f"Sent {done.sent}; {done.retrying} to retry later; {done.failed} failed.")
+
+
 from delphi.framework_cli import framework_cli  # noqa: E402
 
 delphi_cli.add_command(framework_cli)

@@ -12,6 +12,7 @@ from delphi.models.framework import (
     Subdomain,
     VersionStatus,
 )
+from delphi.models.outbox import OutboxMessage, OutboxStatus
 from delphi.models.organisation import Organisation, OrganisationMember, OrganisationRole
 from delphi.models.study import (
     Comment,
@@ -63,6 +64,8 @@ __all__ = [
     "BenchmarkEdition",
     "BenchmarkLevel",
     "Organisation",
+    "OutboxMessage",
+    "OutboxStatus",
     "OrganisationMember",
     "OrganisationRole",
     "PlatformRole",

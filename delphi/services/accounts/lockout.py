@@ -59,6 +59,6 @@ def _tell_owner(user: User, count: int, until) -> None:
                   f"it, logging in is locked until {until:%Y-%m-%d %H:%M} UTC.\n\nIf that was you, wait until "
                   f"then, or choose a new password (which also lifts the lock):\n\n{reset_link}\n\n"
                   "If it was not you, someone may be guessing your password. A long password that you use "
-                  "nowhere else keeps the account safe.\n")
+                  "nowhere else keeps the account safe.\n", kind="lock_notice")
     except Exception:
         log.exception("could not send the account-locked notice to user %s", user.id)

@@ -1,12 +1,11 @@
-"""One way out for e-mail: SMTP in production, a folder of .eml files in development and tests."""
+"""One way out for e-mail: every message goes into the outbox (a row in the caller's transaction); the worker
+delivers it later with SMTP in production, or to a folder of .eml files in development and tests."""
 from __future__ import annotations
 
 import logging
-import re
-import smtplib
+import secrets
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import make_msgid
 from pathlib import Path
 
 from flask import current_app
@@ -15,55 +14,38 @@ log = logging.getLogger(__name__)
 
 
 def compose(to: str, subject: str, body: str) -> EmailMessage:
-    """A plain-text message, ready to deliver."""
+    """A plain-text message, ready to deliver. Its Message-ID carries a fresh idempotency key (the outbox's)."""
     msg = EmailMessage()
     msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     msg["To"] = to
     msg["Subject"] = subject
-    msg["Message-ID"] = make_msgid(domain="delphi.local")
+    msg["Message-ID"] = f"<{secrets.token_hex(16)}@delphi.local>"
     msg["Date"] = datetime.now(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
     msg.set_content(body)
     return msg
 
 
-def send(to: str, subject: str, body: str) -> EmailMessage:
-    """Build and deliver a plain-text message with the configured backend."""
+def send(to: str, subject: str, body: str, *, kind: str = "mail", study_id: int | None = None,
+         panelist_id: int | None = None) -> EmailMessage:
+    """Compose a message and put it in the outbox, in the caller's transaction: it leaves when that commits
+    (delphi.jobs delivers it), and never if it rolls back."""
     msg = compose(to, subject, body)
-    deliver(msg)
+    queue(msg, kind=kind, study_id=study_id, panelist_id=panelist_id)
     return msg
 
 
+def queue(msg: EmailMessage, *, kind: str = "mail", study_id: int | None = None, panelist_id: int | None = None):
+    """Put a composed message in the outbox (see services/accounts/outbox.py)."""
+    from delphi.services.accounts import outbox
+
+    return outbox.add(msg, kind=kind, study_id=study_id, panelist_id=panelist_id)
+
+
 def deliver(msg: EmailMessage) -> None:
-    """Hand a composed message to the configured backend. Logs name the recipient and subject, never the body
-    (it holds reset and invitation links)."""
-    backend = current_app.config["MAIL_BACKEND"]
-    if backend == "smtp":
-        _send_smtp(msg)
-    elif backend == "file":
-        _send_file(msg)
-    else:
-        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'smtp' or 'file')")
+    """Send one message now, outside the outbox (a diagnostic; everything else uses send())."""
+    from delphi.services.accounts import transport
 
-
-def _send_smtp(msg: EmailMessage) -> None:
-    cfg = current_app.config
-    with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=30) as smtp:
-        if cfg["MAIL_USE_TLS"]:
-            smtp.starttls()
-        if cfg["MAIL_USERNAME"]:
-            smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
-        smtp.send_message(msg)
-    log.info("mail sent via SMTP to %s: %s", msg["To"], msg["Subject"])
-
-
-def _send_file(msg: EmailMessage) -> None:
-    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
-    outbox.mkdir(parents=True, exist_ok=True)
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    safe_to = re.sub(r"[^A-Za-z0-9@._-]", "_", msg["To"])
-    path = outbox / f"{stamp}-{safe_to}.eml"
-    path.write_bytes(msg.as_bytes())
-    current_app.logger.info("mail to %s (%s) written to %s", msg["To"], msg["Subject"], path)
+    transport.deliver(msg)
 
 
 def outbox_messages() -> list[EmailMessage]:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from delphi import security
@@ -190,10 +190,7 @@ def send_password_reset(email: str) -> None:
                        "unchanged.\n")
     if not known:
         return
-    try:
-        mail.deliver(msg)
-    except Exception:
-        log.exception("could not send the password reset mail to user %s", user.id)
+    mail.queue(msg, kind="reset")  # in this transaction; the worker sends it (the answer never waits on SMTP)
 
 
 def answer_no_sooner_than(start: float) -> None:
@@ -207,8 +204,9 @@ def answer_no_sooner_than(start: float) -> None:
                     (floor - remaining) * 1000, floor * 1000)
 
 
-def send_invitation(user: User, invited_by: User | None, purpose_text: str, next_path: str | None = None) -> str:
-    """E-mail an invitation link; returns the link (shown to the inviter in development)."""
+def send_invitation(user: User, invited_by: User | None, purpose_text: str, next_path: str | None = None, *,
+                    study_id: int | None = None, panelist_id: int | None = None) -> str:
+    """E-mail an invitation link (through the outbox); returns the link (shown to the inviter in development)."""
     from delphi.services.accounts import mail
 
     raw = issue_token(user, TokenPurpose.INVITATION, invitation_ttl(), next_path=next_path)
@@ -217,5 +215,11 @@ def send_invitation(user: User, invited_by: User | None, purpose_text: str, next
     mail.send(user.email, "Your invitation to the Delphi platform",
               f"Hello {user.name},\n\n{inviter} {purpose_text}.\n\nOpen this link to join "
               f"(it works once and expires in {current_app.config['INVITATION_TTL_HOURS'] // 24} days):\n\n"
-              f"{link}\n")
+              f"{link}\n", kind="invitation", study_id=study_id, panelist_id=panelist_id)
     return link
+
+
+def purge_old_tokens(older_than: timedelta) -> int:
+    """Forget tokens that expired longer ago than this (a scheduled job): used or not, they can never work again."""
+    cut = utcnow() - older_than
+    return db.session.execute(delete(Token).where(Token.expires_at < cut)).rowcount

@@ -200,7 +200,8 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
         if p.invited_at is not None or p.withdrawn_at is not None:
             continue
         purpose = purpose or invitation_purpose(study)
-        users.send_invitation(p.user, by, purpose, next_path=f"/expert/studies/{study.id}/consent")
+        users.send_invitation(p.user, by, purpose, next_path=f"/expert/studies/{study.id}/consent",
+                              study_id=study.id, panelist_id=p.id)
         p.invited_at = utcnow()
         db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="invitation",
                                subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
@@ -263,7 +264,8 @@ def _remind(rnd: Round, p: Panelist, base: str, *, kind: str, by: User | None) -
               f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
               f"{rnd.deadline:%d %B %Y %H:%M} UTC and we have not yet received your submission.\n\n"
               f"Continue where you left off: {base}/expert/rounds/{rnd.id}\n\n"
-              "Everything you have already answered is saved.\n")
+              "Everything you have already answered is saved.\n", kind=kind[:30], study_id=study.id,
+              panelist_id=p.id)
     db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind=kind, round_number=rnd.number,
                            subject=subject[:300], sent_by_id=by.id if by else None))
 
@@ -296,7 +298,8 @@ def announce_round(rnd: Round, *, by: User | None, base_url: str | None = None) 
                   f"{rnd.deadline:%d %b %Y %H:%M} UTC.\n\nThere are {n_items} items to rate; that takes about "
                   f"{minutes} minutes, and you can stop and continue at any time: every answer is saved as you "
                   f"give it.\n\n{feedback}Start here: {base}/expert/rounds/{rnd.id}\n\n"
-                  f"Other panelists never see who you are. Questions: {study.contact or 'reply to this e-mail'}.\n")
+                  f"Other panelists never see who you are. Questions: {study.contact or 'reply to this e-mail'}.\n",
+                  kind="round_open", study_id=study.id, panelist_id=p.id)
         db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="round_open", round_number=rnd.number,
                                subject=subject[:300], sent_by_id=by.id if by else None))
         told += 1

@@ -1,0 +1,71 @@
+"""After a commit that queued mail: deliver it now (inline) or queue a delivery job (rq).
+
+The hook is on the session: whatever commits (a request, a CLI command, a job), its messages leave only once
+they are in the database, and a rolled-back transaction sends nothing.
+"""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, current_app, has_app_context
+from sqlalchemy import event
+
+from delphi.extensions import db
+from delphi.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+CHUNK = 200  # messages per delivery job: several workers share a large invitation
+
+
+def register(app: Flask) -> None:
+    if app.extensions.get("delphi_jobs_hooks"):
+        return
+    app.extensions["delphi_jobs_hooks"] = True
+    if not event.contains(db.session, "after_flush", _after_flush):
+        event.listen(db.session, "after_flush", _after_flush)
+        event.listen(db.session, "after_commit", _after_commit)
+        event.listen(db.session, "after_rollback", _after_rollback)
+    app.before_request(_start_scheduler_thread_once)
+
+
+def _after_flush(session, _flush_context) -> None:
+    new = [o.id for o in session.new if isinstance(o, OutboxMessage)]
+    if new:
+        session.info.setdefault("outbox_new", set()).update(new)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop("outbox_new", None)
+
+
+def _after_commit(session) -> None:
+    ids = sorted(session.info.pop("outbox_new", ()) or ())
+    if not ids or not has_app_context():
+        return
+    app = current_app._get_current_object()
+    if app.config["JOBS_MODE"] == "inline":
+        from delphi.services.accounts import outbox
+
+        try:
+            outbox.deliver_due(ids=ids)
+        except Exception:  # noqa: BLE001 — the commit stands; the messages wait for the next sweep
+            log.exception("inline mail delivery failed; %d message(s) stay queued", len(ids))
+        return
+    from delphi.jobs import queue
+
+    try:
+        for start in range(0, len(ids), CHUNK):
+            queue.enqueue(app, "deliver_mail", ids[start:start + CHUNK])
+    except Exception as exc:  # noqa: BLE001 — redis down: the outbox keeps them, the scheduler's sweep sends them
+        log.warning("could not queue delivery of %d message(s) (%s); the next sweep sends them", len(ids), exc)
+
+
+def _start_scheduler_thread_once() -> None:
+    app = current_app._get_current_object()
+    if app.config["JOBS_MODE"] != "inline" or not app.config.get("JOBS_SCHEDULER_THREAD"):
+        return
+    if app.extensions.get("delphi_jobs_thread"):
+        return
+    from delphi.jobs import scheduler
+
+    app.extensions["delphi_jobs_thread"] = scheduler.start_thread(app)

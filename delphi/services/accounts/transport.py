@@ -1,0 +1,75 @@
+"""Delivery of composed messages: one SMTP session for a batch in production, .eml files in development and tests.
+Only the outbox's worker calls this (services/accounts/outbox.py); everything else goes through mail.send()."""
+from __future__ import annotations
+
+import logging
+import re
+import smtplib
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from pathlib import Path
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+
+class PermanentFailure(Exception):
+    """The server refused the message for good (a 5xx answer): retrying will not help."""
+
+
+def deliver(msg: EmailMessage) -> None:
+    """Hand one composed message to the configured backend now."""
+    error = deliver_batch([msg])[0]
+    if error is not None:
+        raise error
+
+
+def deliver_batch(messages: Sequence[EmailMessage]) -> list[Exception | None]:
+    """Deliver messages through one SMTP session (or to files); per message None when it went, else the error
+    (PermanentFailure for a refusal for good). Logs name the recipient and subject, never the body (it holds
+    reset and invitation links)."""
+    backend = current_app.config["MAIL_BACKEND"]
+    if backend == "smtp":
+        return _send_smtp(messages)
+    if backend == "file":
+        return [_send_file(msg) for msg in messages]
+    raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'smtp' or 'file')")
+
+
+def _send_smtp(messages: Sequence[EmailMessage]) -> list[Exception | None]:
+    cfg = current_app.config
+    results: list[Exception | None] = []
+    try:
+        with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg.get("MAIL_TIMEOUT", 30)) as smtp:
+            if cfg["MAIL_USE_TLS"]:
+                smtp.starttls()
+            if cfg["MAIL_USERNAME"]:
+                smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
+            for msg in messages:
+                try:
+                    smtp.send_message(msg)
+                except smtplib.SMTPRecipientsRefused as exc:
+                    codes = [code for code, _ in exc.recipients.values()]
+                    permanent = codes and all(code >= 500 for code in codes)
+                    results.append(PermanentFailure(f"recipient refused: {codes}") if permanent else exc)
+                    continue
+                except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
+                    results.append(PermanentFailure(f"refused: {exc.smtp_code}") if exc.smtp_code >= 500 else exc)
+                    continue
+                results.append(None)
+                log.info("mail sent via SMTP to %s: %s", msg["To"], msg["Subject"])
+    except (OSError, smtplib.SMTPException) as exc:  # the server is down or the session broke: retry the rest
+        results.extend(exc for _ in range(len(messages) - len(results)))
+    return results
+
+
+def _send_file(msg: EmailMessage) -> None:
+    outbox = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    outbox.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    safe_to = re.sub(r"[^A-Za-z0-9@._-]", "_", msg["To"])
+    path = outbox / f"{stamp}-{safe_to}.eml"
+    path.write_bytes(msg.as_bytes())
+    current_app.logger.info("mail to %s (%s) written to %s", msg["To"], msg["Subject"], path)
