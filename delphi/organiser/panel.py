@@ -5,17 +5,17 @@ import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
 
 from delphi import jsonsafe
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.forms import EmptyForm
-from delphi.models import MailLog, Panelist
+from delphi.models import OutboxMessage, Panelist
 from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import PanelCsvForm, PanelistForm
 from delphi.organiser.responses import fail
 from delphi.permissions import is_organiser, load_study_for_organiser, require
+from delphi.services.accounts import outbox
 from delphi.services.studies import panel
 
 
@@ -35,11 +35,30 @@ def panel_page(study_id: int):
         flash(f"{form.name.data} added to the panel as {p.pseudonym}. Send the invitations when the panel is "
               "complete.", "success")
         return redirect(url_for("organiser.panel_page", study_id=st.id))
-    mails = db.session.scalars(select(MailLog).where(MailLog.study_id == st.id).order_by(MailLog.sent_at.desc())
-                               .limit(200)).all()
     status = 400 if request.method == "POST" else 200  # a POST that reaches here failed validation
     return render_template("organiser/panel.html", study=st, form=form, csv_form=PanelCsvForm(),
-                           mails=mails, statuses=panel.statuses(st)), status
+                           mails=outbox.for_study(st.id), mail_counts=outbox.counts(st.id),
+                           statuses=panel.statuses(st)), status
+
+
+@bp.post("/studies/<int:study_id>/panel/mail/retry")
+@require(is_organiser)
+def retry_mail(study_id: int):
+    """Another try for failed messages of this study: one (message_id) or all of them."""
+    st = load_study_for_organiser(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    wanted = request.form.get("message_id", type=int)
+    if wanted is None:
+        n = outbox.retry_failed(st.id)
+    else:
+        message = db.session.get(OutboxMessage, wanted)
+        if message is None or message.study_id != st.id:
+            abort(404)
+        n = int(outbox.retry(message))
+    db.session.commit()
+    flash(f"{n} message(s) queued again." if n else "No failed message to retry.", "success" if n else "info")
+    return redirect(url_for("organiser.panel_page", study_id=st.id) + "#mail")
 
 
 @bp.post("/studies/<int:study_id>/panel/csv")

@@ -145,6 +145,7 @@ TABLE: dict[str, list[Case]] = {
     "organiser.panel_csv_confirm": [Case(_study("/panel/csv/confirm"), post=STUDY_POST, owner=ORGANISER_A,
                                          body={"rows": '[{"email": "x@example.org", "name": "X"}]'})],
     "organiser.invite_panel": [Case(_study("/panel/invite"), post=STUDY_POST, owner=ORGANISER_A)],
+    "organiser.retry_mail": [Case(_study("/panel/mail/retry"), post=STUDY_POST, owner=ORGANISER_A)],
     "organiser.panelist_action": [
         Case(lambda w, a=a: f"/organiser/studies/{w.study_a}/panel/{w.panelist_a}/{a}", post=STUDY_POST,
              owner=ORGANISER_A, body={"reason": "x", "stakeholder_group": "g"})
