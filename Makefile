@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 export FLASK_APP := delphi
 
-.PHONY: run serve test test-pg bench lint deps db clean
+.PHONY: run serve worker test test-pg bench lint deps db clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,22 @@ serve: deps
 	$(FLASK) db upgrade || fail "the database migration failed (see above); not starting"; \
 	echo "== gunicorn on $${BIND:-127.0.0.1:8000} (Ctrl+C to stop)"; \
 	exec $(VENV)/bin/gunicorn -c gunicorn.conf.py 'delphi:create_app()'
+
+# Beside `make serve` (another terminal, or another machine): the RQ worker that delivers the mail outbox and runs
+# the scheduled jobs (rounds closing at their deadline, reminders, benchmark editions, token expiry). Needs
+# DATABASE_URL and SECRET_KEY as for serve, and redis: JOBS_REDIS_URL, or a redis:// RATELIMIT_STORAGE_URI.
+# Run several for more throughput; `flask delphi worker --no-scheduler` for all but one is optional (the
+# schedulers agree through redis).
+worker: export DELPHI_ENV ?= production
+worker: deps
+	@fail() { echo "make worker: $$*" >&2; exit 2; }; \
+	[ -n "$$DATABASE_URL" ] || fail "set DATABASE_URL to the PostgreSQL database make serve uses"; \
+	[ -n "$$SECRET_KEY" ] || fail "set SECRET_KEY as for make serve"; \
+	url=$${JOBS_REDIS_URL:-$$RATELIMIT_STORAGE_URI}; \
+	case "$$url" in redis://*|rediss://*) ;; *) fail "set JOBS_REDIS_URL (or RATELIMIT_STORAGE_URI) to redis, e.g. redis://127.0.0.1:6379/0";; esac; \
+	$(PY) -c 'import sys; from redis import Redis; Redis.from_url(sys.argv[1], socket_connect_timeout=2).ping()' "$$url" 2>/dev/null \
+	  || fail "redis at $$url does not answer (is redis-server running?)"; \
+	exec $(FLASK) delphi worker
 
 test: deps
 	$(PY) -m pytest $(PYTEST_ARGS)
