@@ -34,6 +34,9 @@ def captured_pdf_html(monkeypatch):
         def __init__(self, string: str, **kwargs):
             pages.append(string)
 
+        def render(self, **kwargs) -> "FakeHTML":  # the laid-out document; write_pdf() follows
+            return self
+
         def write_pdf(self, **kwargs) -> bytes:
             return b"%PDF-captured"
 
