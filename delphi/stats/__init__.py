@@ -12,10 +12,11 @@ from __future__ import annotations
 from delphi.stats.analysis import Analysis, analyse
 from delphi.stats.config import AnalysisConfig, parse_range
 from delphi.stats.errors import ConfigError, RatingsError, RuleError, StatsInputError
-from delphi.stats.ratings import read_ratings, validate_ratings
+from delphi.stats.ratings import validate_ratings
+from delphi.stats.readers import ReadOptions, read_ratings
 from delphi.stats.rules import PRESETS, ConsensusRule, load_rule
 
 __all__ = [
-    "PRESETS", "Analysis", "AnalysisConfig", "ConfigError", "ConsensusRule", "RatingsError", "RuleError",
+    "PRESETS", "Analysis", "AnalysisConfig", "ConfigError", "ConsensusRule", "RatingsError", "ReadOptions", "RuleError",
     "StatsInputError", "analyse", "load_rule", "parse_range", "read_ratings", "validate_ratings",
 ]

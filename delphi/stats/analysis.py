@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from delphi.stats.agreement import kendall_w, krippendorff_alpha, kruskal_from_counts
+from delphi.stats.agreement import kendall_w, krippendorff_alpha, kruskal_from_counts, skillings_mack
 from delphi.stats.config import QUARTILE_METHODS, AnalysisConfig
 from delphi.stats.descriptive import summarise_counts
 from delphi.stats.ratings import unit_columns, validate_ratings
 from delphi.stats.records import records
-from delphi.stats.rules import Condition
+from delphi.stats.rules import STABILITY_RULE_STATISTICS, Condition
 from delphi.stats.stability import paired_statistics
 
 ITEM_STATISTICS: tuple[str, ...] = (
     "n", "n_abstain", "n_comments", "median", "q1", "q3", "iqr", "mean", "sd", "cv", "mode", "counts",
-    "agree_pct", "neutral_pct", "disagree_pct", "agree_ci_low", "agree_ci_high",
+    "agree_pct", "neutral_pct", "disagree_pct", "n_agree", "n_neutral", "n_disagree", "agree_ci_low", "agree_ci_high",
     "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di",
 )
 STABILITY_COLUMNS: tuple[str, ...] = (
@@ -159,15 +159,58 @@ def analyse(ratings: pd.DataFrame, config: AnalysisConfig) -> Analysis:
     items["kruskal_p"] = np.nan
     if c.g is not None and c.groups:
         items["kruskal_p"], groups = _group_tables(c, cell, n_cells, k, present, keys, config)
-    items["outcome"] = config.rule.evaluate(items)
-    if not groups.empty:
-        # kruskal_p compares groups, so within one group a condition on it never holds
-        groups["outcome"] = config.rule.evaluate(groups.assign(kruskal_p=np.nan))
-
     stability = _stability(c, config, k)
+    items["outcome"] = config.rule.evaluate(_rule_table(items, c, stability, config.rule))
+    if not groups.empty:
+        # kruskal_p compares groups and stability is the whole panel's, so within one group a condition on them
+        # never holds
+        groups["outcome"] = config.rule.evaluate(_rule_table(groups.assign(kruskal_p=np.nan), c, None, config.rule))
     panel = _panel(c, config, items, stability, counts, rows, k)
     meta = _meta(c, config, frame)
+    meta["warnings"] = _kendall_warnings(panel, config)
     return Analysis(items=items, stability=stability, panel=panel, groups=groups, meta=meta)
+
+
+def round_statistics(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per round (× ``by``): the APMO cut-offs over all its items (Kapoor 1987, as described by von der Gracht
+    2012, Technol Forecast Soc Change 79:1525). An item's agreement is a majority opinion when agree_pct > 50 %
+    (likewise disagreement); APMO = Σ majority agreements and disagreements (counts of opinions) / Σ opinions
+    expressed: ``apmo`` counts every rating as an opinion, ``apmo_excl_neutral`` only the agree and disagree
+    ones."""
+    majority = (np.where(table["agree_pct"].to_numpy(dtype=float) > 0.5, table["n_agree"], 0)
+                + np.where(table["disagree_pct"].to_numpy(dtype=float) > 0.5, table["n_disagree"], 0))
+    frame = pd.DataFrame({**{b: table[b].to_numpy() for b in by}, "majority": majority, "n": table["n"],
+                          "polar": table["n_agree"] + table["n_disagree"]})
+    sums = frame.groupby(by, sort=False, observed=True)[["majority", "n", "polar"]].sum()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return pd.DataFrame({"apmo": sums["majority"] / sums["n"].where(sums["n"] > 0),
+                             "apmo_excl_neutral": sums["majority"] / sums["polar"].where(sums["polar"] > 0)})
+
+
+def _rule_table(table: pd.DataFrame, c: _Coded, stability: pd.DataFrame | None, rule: Any) -> pd.DataFrame:
+    """``table`` with the round and stability statistics a rule may test, added only when the rule reads them."""
+    wanted = set(rule.statistics)
+    out = table
+    if "round_position" in wanted:
+        position = pd.Series(np.arange(1, len(c.rounds) + 1), index=c.rounds)
+        out = out.assign(round_position=position.reindex(out["round"].to_numpy()).to_numpy())
+    if wanted & {"apmo", "apmo_excl_neutral"}:
+        by = ["round", "group"] if "group" in out.columns else ["round"]
+        cut = round_statistics(out, by)
+        keys = pd.MultiIndex.from_frame(out[by]) if len(by) > 1 else pd.Index(out["round"])
+        out = out.assign(**{col: cut[col].reindex(keys).to_numpy() for col in cut.columns})
+    stab = [s for s in STABILITY_RULE_STATISTICS if s in wanted]
+    if stab:
+        if stability is None or stability.empty:
+            out = out.assign(**{s: np.nan for s in stab})
+        else:
+            units = list(c.units.columns)
+            pairs = stability[[*units, "to_round", *stab]].rename(columns={"to_round": "round"})
+            if "stable" in stab:
+                pairs = pairs.assign(stable=pairs["stable"].astype(float))
+            merged = out[["round", *units]].merge(pairs, how="left", on=["round", *units])
+            out = out.assign(**{s: merged[s].to_numpy() for s in stab})
+    return out
 
 
 def _empty_groups(c: _Coded, config: AnalysisConfig) -> pd.DataFrame:
@@ -252,9 +295,8 @@ def _panel(c: _Coded, config: AnalysisConfig, items: pd.DataFrame, stability: pd
             "round": int(round_no), "n_panelists": n_panelists, "n_items": n_items,
             "response_rate": n_panelists / config.panel_size if config.panel_size else np.nan,
         }
-        w = _kendall_for_round(c, ri, unit_ids)
-        rec.update(kendall_w=w.w, kendall_chi2=w.chi2, kendall_p=w.p, kendall_m=w.m)
-        rec["krippendorff_alpha"] = krippendorff_alpha(counts[ri * n_units + unit_ids], values, "ordinal")
+        rec.update(_kendall_for_round(c, config, ri, unit_ids))
+        rec["krippendorff_alpha"] = krippendorff_alpha(counts[ri * n_units + unit_ids], values, config.alpha_level)
         outcomes = items.loc[items["round"] == round_no, "outcome"]
         tally = outcomes.value_counts()
         for outcome in rule.outcomes:
@@ -267,21 +309,42 @@ def _panel(c: _Coded, config: AnalysisConfig, items: pd.DataFrame, stability: pd
     return pd.DataFrame.from_records(records)
 
 
-def _kendall_for_round(c: _Coded, ri: int, unit_ids: np.ndarray):
-    """Kendall's W over the panelists who rated every item of the round (m of them)."""
+def _kendall_for_round(c: _Coded, config: AnalysisConfig, ri: int, unit_ids: np.ndarray) -> dict[str, Any]:
+    """Kendall's W for round ``ri`` with the panelists it used and left out, and the method.
+
+    ``complete``: W over the panelists who rated every item (Kendall & Babington Smith 1939, tie-corrected).
+    ``skillings-mack``: every panelist with at least two ratings; the statistic is Skillings & Mack's (1981)
+    χ² (n - 1 df), and W = SM / (m (n - 1)) by the same relation as Friedman's χ² = m (n - 1) W for complete
+    data (:func:`delphi.stats.agreement.skillings_mack`). ``auto``: complete when nobody skipped an item."""
     in_round = (c.r == ri) & (c.v >= 0)
     n_pan = c.n_panelists
     per_panelist = np.bincount(c.p[in_round], minlength=n_pan)
+    rated = int((per_panelist > 0).sum())
     complete = per_panelist == len(unit_ids)
     if len(unit_ids) == 0:
         complete[:] = False
-    compact_p = np.cumsum(complete) - 1
+    method = config.kendall
+    if method == "auto":
+        method = "complete" if complete.sum() == rated else "skillings-mack"
+    use_panelist = complete if method == "complete" else per_panelist >= 2
+    compact_p = np.cumsum(use_panelist) - 1
     compact_u = np.full(c.n_units, -1, dtype=np.int64)
     compact_u[unit_ids] = np.arange(len(unit_ids))
-    use = in_round & complete[c.p]
-    matrix = np.full((int(complete.sum()), len(unit_ids)), np.nan)
+    use = in_round & use_panelist[c.p]
+    matrix = np.full((int(use_panelist.sum()), len(unit_ids)), np.nan)
     matrix[compact_p[c.p[use]], compact_u[c.u[use]]] = c.v[use]
-    return kendall_w(matrix)
+    if method == "complete":
+        w = kendall_w(matrix)
+        out = {"kendall_w": w.w, "kendall_chi2": w.chi2, "kendall_p": w.p, "kendall_m": w.m}
+    else:
+        sm = skillings_mack(matrix)
+        n = len(unit_ids)
+        wv = sm.statistic / (sm.m * (n - 1)) if sm.m >= 2 and n >= 2 and np.isfinite(sm.statistic) else np.nan
+        out = {"kendall_w": min(max(wv, 0.0), 1.0) if np.isfinite(wv) else np.nan, "kendall_chi2": sm.statistic,
+               "kendall_p": sm.p, "kendall_m": sm.m}
+    out["kendall_excluded"] = rated - int(out["kendall_m"])
+    out["kendall_method"] = method
+    return out
 
 
 def _plural(n: int, word: str) -> str:
@@ -319,6 +382,21 @@ def _verdict(c: _Coded, config: AnalysisConfig, ri: int, items: pd.DataFrame, st
     return {"verdict": "continue", "verdict_reason": "undecided_unstable", "verdict_text": text}
 
 
+def _kendall_warnings(panel: pd.DataFrame, config: AnalysisConfig) -> list[str]:
+    """A line for every round whose Kendall's W leaves out more than ``kendall_max_excluded`` of the panelists
+    who rated something in it."""
+    out = []
+    for rec in panel.to_dict("records"):
+        used, left = int(rec["kendall_m"]), int(rec["kendall_excluded"])
+        if used + left and left / (used + left) > config.kendall_max_excluded:
+            hint = ("; --kendall skillings-mack uses every panelist with two or more ratings"
+                    if rec["kendall_method"] == "complete" else "")
+            out.append(f"round {rec['round']}: Kendall's W ({rec['kendall_method']}) used {used} of the "
+                       f"{used + left} panelists who rated in the round, leaving out {left / (used + left):.0%} "
+                       f"(more than {config.kendall_max_excluded:.0%}){hint}")
+    return out
+
+
 def _meta(c: _Coded, config: AnalysisConfig, frame: pd.DataFrame) -> dict[str, Any]:
     agree, disagree = config.agree, config.disagree
     assert agree is not None and disagree is not None
@@ -336,6 +414,12 @@ def _meta(c: _Coded, config: AnalysisConfig, frame: pd.DataFrame) -> dict[str, A
         "rounds": [int(r) for r in c.rounds],
         "panel_size": config.panel_size,
         "max_rounds": config.max_rounds,
+        "kendall": {"method": config.kendall, "max_excluded": config.kendall_max_excluded,
+                    "methods": {"complete": "Kendall & Babington Smith 1939, tie-corrected, over the panelists "
+                                            "who rated every item",
+                                "skillings-mack": "Skillings & Mack 1981 (Technometrics 23:171), every panelist "
+                                                  "with 2+ ratings; W = SM / (m (n - 1))"}},
+        "krippendorff_level": config.alpha_level,
         "stability": {"criterion": f"pct_change < {config.stability_threshold:g}",
                       "threshold": config.stability_threshold},
         "rand_ucla_midpoint": config.midpoint,

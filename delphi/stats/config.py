@@ -12,6 +12,13 @@ from delphi.stats.rules import DEFAULT_RULE, PRESETS, ConsensusRule, load_rule
 
 QuartileMethod = Literal["linear", "weibull"]
 
+#: How Kendall's W treats panelists who skipped an item: "complete" uses only those who rated every item
+#: (Kendall & Babington Smith 1939); "skillings-mack" every panelist with 2+ ratings (Skillings & Mack 1981);
+#: "auto" the first when nobody skipped, else the second.
+KENDALL_METHODS: tuple[str, ...] = ("auto", "complete", "skillings-mack")
+#: Krippendorff's alpha levels offered (ordinal is the default: Likert points are ordered, not equidistant).
+ALPHA_LEVELS: tuple[str, ...] = ("ordinal", "interval")
+
 #: Quartile methods offered, with the Hyndman & Fan (1996, Am Stat 50:361) type they implement.
 QUARTILE_METHODS: Mapping[str, str] = {
     "linear": "Hyndman-Fan type 7, linear interpolation at (n-1)p (numpy's default, R's default)",
@@ -63,6 +70,9 @@ class AnalysisConfig:
     panel_size: int | None = None
     max_rounds: int | None = None
     stability_threshold: float = 0.15
+    kendall: str = "auto"
+    kendall_max_excluded: float = 0.2
+    alpha_level: str = "ordinal"
 
     def __post_init__(self) -> None:
         for name in ("scale_min", "scale_max"):
@@ -105,6 +115,14 @@ class AnalysisConfig:
         t = self.stability_threshold
         if isinstance(t, bool) or not isinstance(t, (int, float)) or not 0 < t <= 1:
             raise ConfigError(f"stability threshold must be a fraction in (0, 1], got {t!r}")
+        if self.kendall not in KENDALL_METHODS:
+            raise ConfigError(f"Kendall method {self.kendall!r} is not one of {', '.join(KENDALL_METHODS)}")
+        share = self.kendall_max_excluded
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise ConfigError(f"kendall_max_excluded must be a share in [0, 1], got {share!r}")
+        if self.alpha_level not in ALPHA_LEVELS:
+            raise ConfigError(f"Krippendorff's alpha level {self.alpha_level!r} is not one of "
+                              f"{', '.join(ALPHA_LEVELS)}")
 
     @classmethod
     def from_strings(
@@ -117,6 +135,9 @@ class AnalysisConfig:
         panel_size: int | None = None,
         max_rounds: int | None = None,
         stability_threshold: float = 0.15,
+        kendall: str = "auto",
+        kendall_max_excluded: float = 0.2,
+        alpha_level: str = "ordinal",
     ) -> AnalysisConfig:
         """Build from command-line style text: ``from_strings("1-5", agree="4-5", rule="mlm-2021")``."""
         lo, hi = parse_range(scale, "scale")
@@ -126,6 +147,7 @@ class AnalysisConfig:
             disagree=parse_range(disagree, "disagree band") if disagree else None,
             rule=load_rule(rule), quartiles=quartiles,  # type: ignore[arg-type]
             panel_size=panel_size, max_rounds=max_rounds, stability_threshold=stability_threshold,
+            kendall=kendall, kendall_max_excluded=kendall_max_excluded, alpha_level=alpha_level,
         )
 
     @property

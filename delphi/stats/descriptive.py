@@ -86,7 +86,7 @@ def summarise_counts(counts: np.ndarray, config: AnalysisConfig) -> pd.DataFrame
     """Every per-item statistic from a (cells × scale points) count matrix; one output row per input row.
 
     Columns: n, median, q1, q3, iqr, mean, sd, cv, mode, counts, agree_pct, neutral_pct, disagree_pct,
-    agree_ci_low, agree_ci_high, p30, p70, ipr, iprcp, ai, ipras, di.
+    n_agree, n_neutral, n_disagree (the counts behind the shares), agree_ci_low, agree_ci_high, p30, p70, ipr, iprcp, ai, ipras, di.
     mean/sd/cv: sd with ddof = 1, cv = sd/mean. mode: the lowest of the most frequent scale points.
     Percentages are fractions of n (ratings, abstentions excluded).
     """
@@ -124,6 +124,7 @@ def summarise_counts(counts: np.ndarray, config: AnalysisConfig) -> pd.DataFrame
         "mean": mean, "sd": sd, "cv": cv, "mode": mode,
         "counts": counts_records(counts, config.values),
         "agree_pct": agree_pct, "neutral_pct": neutral_pct, "disagree_pct": disagree_pct,
+        "n_agree": k_agree, "n_neutral": k_neutral, "n_disagree": k_dis,
         "agree_ci_low": ci_low, "agree_ci_high": ci_high,
     })
     for key, column in rand_ucla(q[0.3], q[0.7], config.midpoint).items():

@@ -14,14 +14,12 @@ import numpy as np
 import pandas as pd
 
 from delphi.stats.errors import RatingsError
-from delphi.stats.workbook import first_sheet_values
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("round", "item", "panelist", "rating")
 OPTIONAL_COLUMNS: tuple[str, ...] = ("question", "comment", "group")
 ID_COLUMNS: tuple[str, ...] = ("item", "panelist", "question", "group")
-#: Cell texts read as "unable to rate" in the rating column.
+#: Cell texts read as "unable to rate" in the rating column of a DataFrame (files: delphi.stats.readers.values).
 ABSTAIN_TOKENS: tuple[str, ...] = ("", "NA", "N/A", "n/a", "na", "NaN", "nan", "null", "NULL", "None", "-")
-EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _DENSE_KEY_LIMIT = 50_000_000
 
 Where = Callable[[int], str]
@@ -31,87 +29,12 @@ def _default_where(position: int) -> str:
     return f"row {position + 1}"
 
 
-def read_ratings(path: str | Path, scale: tuple[int, int] | None = None) -> pd.DataFrame:
-    """Read a ratings CSV (comma, semicolon or tab separated, UTF-8) or XLSX (first sheet) and validate it.
+def read_ratings(path: str | Path, scale: tuple[int, int] | None = None, options: object = None) -> pd.DataFrame:
+    """Read and validate a ratings file: see :func:`delphi.stats.readers.read_ratings` (kept here for callers
+    of the original module)."""
+    from delphi.stats.readers import read_ratings as read
 
-    With ``scale=(lo, hi)`` ratings outside the scale are refused here too (otherwise by :func:`analyse`).
-    Returns the canonical frame of :func:`validate_ratings`. Raises :class:`RatingsError` with one line naming
-    the file and the offending line for every problem, including a missing or empty file.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise RatingsError(f"{path}: file not found")
-    if not path.is_file():
-        raise RatingsError(f"{path}: not a file")
-    if path.stat().st_size == 0:
-        raise RatingsError(f"{path}: file is empty")
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        frame = _read_excel(path)
-        kind = "row"
-    elif path.suffix.lower() == ".xls":
-        raise RatingsError(f"{path}: old .xls workbooks are not supported; save it as .xlsx or CSV")
-    else:
-        frame = _read_csv(path)
-        kind = "line"
-    return validate_ratings(frame, scale, source=str(path), where=lambda i: f"{kind} {i + 2}")
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    try:
-        with path.open(encoding="utf-8-sig") as fh:
-            header = fh.readline()
-    except UnicodeDecodeError:
-        raise RatingsError(f"{path}: not UTF-8 text (save the CSV as UTF-8, or use .xlsx)") from None
-    if not header.strip():
-        raise RatingsError(f"{path}: file is empty (no header line)")
-    sep = ","
-    if "," not in header:
-        sep = "\t" if "\t" in header else (";" if ";" in header else ",")
-    raw_names = [h.strip().strip('"') for h in header.rstrip("\r\n").split(sep)]
-    by_name = {name.lower(): name for name in raw_names}
-    missing = [c for c in REQUIRED_COLUMNS if c not in by_name]
-    if missing:
-        raise RatingsError(_missing_message(path, missing, raw_names))
-    wanted = [by_name[c] for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in by_name]
-    dtype: dict[str, object] = {by_name[c]: "category" for c in ID_COLUMNS if c in by_name}
-    if "comment" in by_name:   # most comments are empty: a categorical strips each distinct text once
-        dtype[by_name["comment"]] = "category"
-    na_values = {by_name["rating"]: list(ABSTAIN_TOKENS), by_name["round"]: [""]}
-    try:
-        frame = pd.read_csv(path, sep=sep, usecols=wanted, dtype=dtype, keep_default_na=False, na_values=na_values,
-                            encoding="utf-8-sig", skipinitialspace=True, low_memory=False)
-    except UnicodeDecodeError:
-        raise RatingsError(f"{path}: not UTF-8 text (save the CSV as UTF-8, or use .xlsx)") from None
-    except pd.errors.EmptyDataError:
-        raise RatingsError(f"{path}: file is empty") from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RatingsError(f"{path}: cannot be read as CSV ({first})") from None
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    return frame
-
-
-def _read_excel(path: Path) -> pd.DataFrame:
-    values = first_sheet_values(path)  # bounded: see delphi/stats/workbook.py
-    while values and all(v is None for v in values[-1]):
-        values.pop()
-    if not values:
-        raise RatingsError(f"{path}: the first sheet is empty (expected a header row)")
-    header = ["" if v is None else str(v).strip().lower() for v in values[0]]
-    keep = [i for i, name in enumerate(header) if name and name not in header[:i]]  # a repeated name: the first
-    frame = pd.DataFrame([[row[i] for i in keep] for row in values[1:]], columns=[header[i] for i in keep],
-                         dtype=object)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
-    if missing:
-        raise RatingsError(_missing_message(path, missing, list(frame.columns)))
-    keep = [c for c in REQUIRED_COLUMNS + OPTIONAL_COLUMNS if c in frame.columns]
-    frame = frame[keep].copy()
-    for column in ("rating", "round"):
-        values = frame[column]
-        text = values.map(lambda v: v.strip() if isinstance(v, str) else v)
-        frame[column] = text.mask(text.isin(ABSTAIN_TOKENS))
-    return frame
+    return read(path, scale, options)  # type: ignore[arg-type]
 
 
 def _missing_message(source: object, missing: list[str], found: list[str]) -> str:

@@ -36,11 +36,19 @@ OPERATORS: Mapping[str, Callable[[Any, Any], Any]] = MappingProxyType({
 })
 
 #: Per-item statistics a rule may test (columns of the ``items`` table), plus ``round``.
-RULE_STATISTICS: tuple[str, ...] = (
+ITEM_RULE_STATISTICS: tuple[str, ...] = (
     "round", "n", "n_abstain", "n_comments", "median", "q1", "q3", "iqr", "mean", "sd", "cv", "mode",
-    "agree_pct", "neutral_pct", "disagree_pct", "agree_ci_low", "agree_ci_high",
-    "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di", "kruskal_p",
+    "agree_pct", "neutral_pct", "disagree_pct", "n_agree", "n_neutral", "n_disagree", "agree_ci_low",
+    "agree_ci_high", "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di", "kruskal_p",
 )
+#: Per-round statistics a rule may test: the round's position among the rated rounds (1, 2, ...; ``round`` is
+#: its number), and the APMO cut-offs (Kapoor 1987) computed over all items of the round.
+ROUND_RULE_STATISTICS: tuple[str, ...] = ("round_position", "apmo", "apmo_excl_neutral")
+#: Stability against the previous rated round, on the panelists who rated the item in both (missing — so the
+#: condition fails — in the first round and for an item new in this round). ``stable`` is 1 or 0.
+STABILITY_RULE_STATISTICS: tuple[str, ...] = (
+    "n_paired", "pct_change", "unchanged_share", "wilcoxon_p", "kappa_w", "stable")
+RULE_STATISTICS: tuple[str, ...] = ITEM_RULE_STATISTICS + ROUND_RULE_STATISTICS + STABILITY_RULE_STATISTICS
 
 #: Columns of the ``stability`` table a stability criterion may test.
 STABILITY_STATISTICS: tuple[str, ...] = ("n_paired", "pct_change", "unchanged_share", "wilcoxon_p", "kappa_w")
@@ -58,22 +66,30 @@ _RULE_KEYS = {"name", "source", "description", "clauses", "otherwise", "decided"
 _CLAUSE_KEYS = {"when", "outcome", "note"}
 
 
+def _numbers(table: pd.DataFrame, column: str) -> np.ndarray:
+    return pd.to_numeric(table[column], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 @dataclass(frozen=True)
 class Condition:
-    """``statistic operator value``, e.g. ``agree_pct >= 0.855``."""
+    """``statistic operator value``, e.g. ``agree_pct >= 0.855``; the value may be another statistic of the same
+    row (``agree_pct > apmo``)."""
 
     statistic: str
     op: str
-    value: float
+    value: float | str
 
     def mask(self, table: pd.DataFrame) -> np.ndarray:
         """Boolean mask over the rows of ``table``; a missing statistic never satisfies a condition."""
-        column = pd.to_numeric(table[self.statistic], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        column = _numbers(table, self.statistic)
+        other = _numbers(table, self.value) if isinstance(self.value, str) else self.value
         with np.errstate(invalid="ignore"):
-            return np.asarray(OPERATORS[self.op](column, self.value), dtype=bool) & ~np.isnan(column)
+            held = np.asarray(OPERATORS[self.op](column, other), dtype=bool) & ~np.isnan(column)
+        return held & ~np.isnan(other) if isinstance(other, np.ndarray) else held
 
     def __str__(self) -> str:
-        return f"{self.statistic} {self.op} {self.value:g}"
+        shown = self.value if isinstance(self.value, str) else f"{self.value:g}"
+        return f"{self.statistic} {self.op} {shown}"
 
 
 @dataclass(frozen=True)
@@ -93,7 +109,7 @@ class Clause:
     def to_dict(self) -> dict[str, Any]:
         when: dict[str, Any] = {}
         for c in self.conditions:
-            pair = [c.op, _plain_number(c.value)]
+            pair = [c.op, c.value if isinstance(c.value, str) else _plain_number(c.value)]
             if c.statistic not in when:
                 when[c.statistic] = pair
             elif isinstance(when[c.statistic][0], str):
@@ -131,8 +147,10 @@ class ConsensusRule:
 
     @property
     def statistics(self) -> tuple[str, ...]:
-        """The statistics the rule reads."""
-        return tuple(dict.fromkeys(c.statistic for cl in self.clauses for c in cl.conditions))
+        """The statistics the rule reads (compared ones included)."""
+        names = [n for cl in self.clauses for c in cl.conditions
+                 for n in (c.statistic, c.value) if isinstance(n, str)]
+        return tuple(dict.fromkeys(names))
 
     def evaluate(self, items: pd.DataFrame) -> pd.Series:
         """Outcome of every row of ``items`` (vectorised: one boolean mask per clause, not a loop per item)."""
@@ -187,9 +205,15 @@ def parse_conditions(when: Any, allowed: tuple[str, ...], where: str) -> tuple[C
             if op not in OPERATORS:
                 raise RuleError(f"{where}: unknown operator {op!r} on {statistic!r} "
                                 f"(use one of {', '.join(OPERATORS)})")
+            if isinstance(value, str):
+                if value not in allowed:
+                    raise RuleError(f"{where}: {statistic!r} is compared with {value!r}, which is neither a number "
+                                    f"nor a statistic (known: {', '.join(allowed)})")
+                out.append(Condition(statistic, op, value))
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise RuleError(f"{where}: the value compared with {statistic!r} must be a finite number, "
-                                f"got {value!r}")
+                raise RuleError(f"{where}: the value compared with {statistic!r} must be a finite number "
+                                f"or a statistic's name, got {value!r}")
             out.append(Condition(statistic, op, float(value)))
     return tuple(out)
 
@@ -325,6 +349,25 @@ _PRESET_DATA: tuple[dict[str, Any], ...] = (
         ],
         "otherwise": "uncertain",
         "decided": ["appropriate", "inappropriate"],
+    },
+)
+
+_PRESET_DATA = _PRESET_DATA + (
+    {
+        "name": "apmo",
+        "source": "Average Percent of Majority Opinions, Kapoor 1987 (PhD thesis, Plymouth Polytechnic), as "
+                  "described by Cottam et al. 1999 and von der Gracht 2012 (Technol Forecast Soc Change 79:1525): "
+                  "APMO = (majority agreements + majority disagreements) / total opinions expressed, over all "
+                  "items of the round; an item whose agreement (or disagreement) exceeds it reaches consensus",
+        "description": "consensus (agree): agree_pct > APMO and > 50 %; consensus (disagree): disagree_pct > APMO "
+                       "and > 50 %; otherwise no consensus. APMO counts neutral answers among the opinions; use "
+                       "apmo_excl_neutral in a copy of the rule to leave them out.",
+        "clauses": [
+            {"when": {"agree_pct": [[">", "apmo"], [">", 0.5]]}, "outcome": "consensus_agree"},
+            {"when": {"disagree_pct": [[">", "apmo"], [">", 0.5]]}, "outcome": "consensus_disagree"},
+        ],
+        "otherwise": "no_consensus",
+        "decided": ["consensus_agree", "consensus_disagree"],
     },
 )
 

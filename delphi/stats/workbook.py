@@ -20,8 +20,10 @@ from delphi.stats.errors import RatingsError
 
 MAX_ROWS = 100_000
 """Rows of a ratings sheet (a panel of 50 rating 500 items over 3 rounds is 75,000); larger tables: use CSV."""
-MAX_COLUMNS = 50
-"""Columns of a ratings sheet: the table has at most 7 that are read."""
+MAX_COLUMNS = 1_000
+"""Columns of a ratings sheet: a long table has at most 7 that are read, a wide one a column per item."""
+MAX_EXTENT_CELLS = 5_000_000
+"""Last row × last column: what openpyxl builds once rows are padded (100,000 rows × 50 columns)."""
 MAX_CELLS = 1_000_000
 """Cells (empty ones included) in the sheet's XML."""
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
@@ -65,6 +67,10 @@ def sheet_extent(archive: zipfile.ZipFile, member: str, where: str) -> tuple[int
                     raise RatingsError(f"{where}: more than {MAX_CELLS} cells; the limit keeps reading fast "
                                        "(use a CSV file for larger tables)")
                 columns = max(columns, column)
+                if rows * columns > MAX_EXTENT_CELLS:
+                    raise RatingsError(f"{where}: a cell in row {row}, column {column} makes the table "
+                                       f"{rows} × {columns} cells; the limit is {MAX_EXTENT_CELLS:,} "
+                                       "(delete the rows and columns beyond the table, or use CSV)")
             elif tag == "row" and event == "end":
                 element.clear()
     return rows, columns
@@ -72,6 +78,12 @@ def sheet_extent(archive: zipfile.ZipFile, member: str, where: str) -> tuple[int
 
 def first_sheet_values(path: Path) -> list[tuple[Any, ...]]:
     """The values of the first worksheet, row by row, every row as wide as the widest (at most MAX_COLUMNS)."""
+    return sheet_values(path)[1]
+
+
+def sheet_values(path: Path, sheet: str | int | None = None) -> tuple[str, list[tuple[Any, ...]]]:
+    """The title and values of a worksheet (``sheet``: its name, or its 1-based position; default the first),
+    row by row, every row as wide as the widest (at most MAX_COLUMNS)."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
@@ -88,16 +100,32 @@ def first_sheet_values(path: Path) -> list[tuple[Any, ...]]:
         try:
             if not workbook.worksheets:
                 raise RatingsError(f"{path}: the workbook has no worksheet")
-            sheet = workbook.worksheets[0]
-            where = f"{path}, sheet {sheet.title}"
+            names = [w.title for w in workbook.worksheets]
+            if sheet is None:
+                index = 0
+            elif isinstance(sheet, int) or str(sheet).isdigit():
+                index = int(sheet) - 1
+                if not 0 <= index < len(names):
+                    raise RatingsError(f"{path}: no sheet number {sheet}; the workbook has {len(names)} "
+                                       f"({', '.join(names)})")
+            elif sheet in names:
+                index = names.index(sheet)
+            else:
+                lowered = [n.strip().lower() for n in names]
+                if str(sheet).strip().lower() not in lowered:
+                    raise RatingsError(f"{path}: no sheet named {sheet!r} (sheets: {', '.join(names)})")
+                index = lowered.index(str(sheet).strip().lower())
+            ws = workbook.worksheets[index]
+            where = f"{path}, sheet {ws.title}"
             try:
-                rows, columns = sheet_extent(archive, sheet._worksheet_path, where)  # openpyxl's path of the sheet
+                rows, columns = sheet_extent(archive, ws._worksheet_path, where)  # openpyxl's path of the sheet
             except (SyntaxError, KeyError) as exc:  # ParseError is a SyntaxError
                 raise RatingsError(f"{path}: cannot be read as an XLSX workbook ({type(exc).__name__})") from None
             if not rows or not columns:
-                return []
-            sheet.reset_dimensions()
-            return list(sheet.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=columns, values_only=True))
+                return ws.title, []
+            ws.reset_dimensions()
+            return ws.title, list(ws.iter_rows(min_row=1, max_row=rows, min_col=1, max_col=columns,
+                                               values_only=True))
         except RatingsError:
             raise
         except Exception as exc:  # read-only mode parses the sheet only now: a damaged sheet fails here

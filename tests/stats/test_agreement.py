@@ -100,8 +100,8 @@ def test_kendall_w_in_the_panel_uses_only_panelists_who_rated_every_item():
         rows += [{"round": 1, "item": f"s{i:02d}", "panelist": f"r{p}", "rating": r} for i, r in enumerate(ratings)]
     rows += [{"round": 1, "item": "s00", "panelist": "late", "rating": 5},          # rated one item only
              {"round": 1, "item": "s01", "panelist": "late", "rating": NAN}]        # and abstained on another
-    panel = analyse(pd.DataFrame(rows), AnalysisConfig(1, 6)).panel.iloc[0]
-    assert panel["kendall_m"] == 3 and panel["n_panelists"] == 4
+    panel = analyse(pd.DataFrame(rows), AnalysisConfig(1, 6, kendall="complete")).panel.iloc[0]
+    assert panel["kendall_m"] == 3 and panel["n_panelists"] == 4 and panel["kendall_excluded"] == 1
     assert panel["kendall_w"] == pytest.approx(0.5396569, abs=1e-7)
     assert panel["kendall_chi2"] == pytest.approx(3 * 19 * panel["kendall_w"])
 

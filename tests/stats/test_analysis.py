@@ -15,13 +15,13 @@ from tests.stats.frames import NAN, ratings_frame, two_rounds
 
 ITEM_COLUMNS = [
     "round", "item", "n", "n_abstain", "n_comments", "median", "q1", "q3", "iqr", "mean", "sd", "cv", "mode",
-    "counts", "agree_pct", "neutral_pct", "disagree_pct", "agree_ci_low", "agree_ci_high",
-    "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di", "kruskal_p", "outcome",
+    "counts", "agree_pct", "neutral_pct", "disagree_pct", "n_agree", "n_neutral", "n_disagree", "agree_ci_low",
+    "agree_ci_high", "p30", "p70", "ipr", "iprcp", "ai", "ipras", "di", "kruskal_p", "outcome",
 ]
 STABILITY_COLUMNS = ["item", "from_round", "to_round", "n_paired", "pct_change", "unchanged_share", "wilcoxon_p",
                      "kappa_w", "stable"]
 PANEL_COLUMNS = ["round", "n_panelists", "n_items", "response_rate", "kendall_w", "kendall_chi2", "kendall_p",
-                 "kendall_m", "krippendorff_alpha", "n_validated", "n_reformulated", "n_reevaluate", "n_decided",
+                 "kendall_m", "kendall_excluded", "kendall_method", "krippendorff_alpha", "n_validated", "n_reformulated", "n_reevaluate", "n_decided",
                  "n_undecided", "verdict", "verdict_reason", "verdict_text"]
 MLM = AnalysisConfig(1, 5, rule="mlm-2021")
 

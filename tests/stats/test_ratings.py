@@ -21,7 +21,7 @@ def test_reads_a_csv_into_the_canonical_frame(write_csv):
 
 
 def test_header_names_are_case_insensitive_and_semicolons_work(write_csv):
-    frame = read_ratings(write_csv("Round;Item;Panelist;Rating;Notes\n1;A;p1;4;x\n"))
+    frame = read_ratings(write_csv("Round;Item;Panelist;Rating;Extra\n1;A;p1;4;x\n"))
     assert list(frame.columns) == ["round", "item", "panelist", "rating"]
 
 

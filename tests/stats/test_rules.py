@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 
 from delphi.stats import PRESETS, AnalysisConfig, ConfigError, RuleError, analyse, load_rule
-from delphi.stats.rules import RULE_STATISTICS, read_rule_file
+from delphi.stats.rules import (
+    ITEM_RULE_STATISTICS,
+    ROUND_RULE_STATISTICS,
+    RULE_STATISTICS,
+    STABILITY_RULE_STATISTICS,
+    read_rule_file,
+)
 from tests.stats.frames import ratings_frame
 
 A, N, D = 5, 3, 1          # agree, neutral, disagree on 1-5 with bands 4-5 / 1-2
@@ -46,7 +52,7 @@ def test_mlm_2021_10_of_14_is_not_enough_even_without_disagreement():
 
 
 def test_every_preset_cites_a_source_and_round_trips_through_its_json_form():
-    assert set(PRESETS) == {"mlm-2021", "comet-70-15", "median-iqr", "rand-ucla"}
+    assert set(PRESETS) == {"mlm-2021", "comet-70-15", "median-iqr", "rand-ucla", "apmo"}
     for name, rule in PRESETS.items():
         assert rule.source and rule.name == name
         assert load_rule(json.loads(json.dumps(rule.to_dict()))) == rule
@@ -129,7 +135,7 @@ def test_decided_defaults_to_every_clause_outcome():
     ({"name": "x", "otherwise": "o", "clauses": [{"when": {"agree_pct": ["=>", 0.5]}, "outcome": "a"}]},
      "rule 'x', clause 1: unknown operator '=>'"),
     ({"name": "x", "otherwise": "o", "clauses": [{"when": {"agree_pct": [">=", "high"]}, "outcome": "a"}]},
-     "rule 'x', clause 1: the value compared with 'agree_pct' must be a finite number"),
+     "rule 'x', clause 1: 'agree_pct' is compared with 'high', which is neither a number nor a statistic"),
     ({"name": "x", "otherwise": "o", "clauses": [{"when": {}, "outcome": "a"}]},
      "rule 'x', clause 1: 'when' must be an object with at least one condition"),
     ({"name": "x", "otherwise": "o", "clauses": [{"when": {"n": [">", 1]}}]},
@@ -162,6 +168,8 @@ def test_rule_from_a_json_file_takes_its_name_from_the_file(tmp_path):
     assert rule.name == "my-rule" and rule.decided == ("yes",)
 
 
-def test_every_rule_statistic_is_a_column_of_the_items_table():
+def test_every_per_item_rule_statistic_is_a_column_of_the_items_table():
     items = analyse(ratings_frame({"A": [4, 5]}), AnalysisConfig(1, 5)).items
-    assert set(RULE_STATISTICS) <= set(items.columns)
+    assert set(ITEM_RULE_STATISTICS) <= set(items.columns)
+    assert set(RULE_STATISTICS) == set(ITEM_RULE_STATISTICS) | set(ROUND_RULE_STATISTICS) | set(
+        STABILITY_RULE_STATISTICS)
