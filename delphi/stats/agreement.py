@@ -152,7 +152,12 @@ def skillings_mack(ratings: npt.ArrayLike) -> SkillingsMack:
     lam = o.T @ o
     np.fill_diagonal(lam, 0.0)
     sigma = np.diag(lam.sum(axis=1)) - lam
-    statistic = float(a @ np.linalg.pinv(sigma) @ a)
+    # Σ is a graph Laplacian and Σ_j A_j = 0, so for a connected design A' Σ⁻ A = A' Σ₁⁻¹ A with the last item
+    # dropped (Σ₁ positive definite): one solve instead of an SVD; a disconnected design takes the pseudo-inverse.
+    try:
+        statistic = float(a[:-1] @ np.linalg.solve(sigma[:-1, :-1], a[:-1]))
+    except np.linalg.LinAlgError:
+        statistic = float(a @ np.linalg.pinv(sigma) @ a)
     if not np.isfinite(statistic) or statistic < 1e-12:
         statistic = max(statistic, 0.0) if np.isfinite(statistic) else np.nan
     return SkillingsMack(statistic, float(stats.chi2.sf(statistic, n - 1)), m, n)
