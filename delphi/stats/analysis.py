@@ -19,7 +19,8 @@ from delphi.stats.config import QUARTILE_METHODS, AnalysisConfig
 from delphi.stats.descriptive import summarise_counts
 from delphi.stats.ratings import unit_columns, validate_ratings
 from delphi.stats.records import records
-from delphi.stats.rules import STABILITY_RULE_STATISTICS, Condition
+from delphi.stats.rule_table import rule_table
+from delphi.stats.rules import Condition
 from delphi.stats.stability import paired_statistics
 
 ITEM_STATISTICS: tuple[str, ...] = (
@@ -160,57 +161,17 @@ def analyse(ratings: pd.DataFrame, config: AnalysisConfig) -> Analysis:
     if c.g is not None and c.groups:
         items["kruskal_p"], groups = _group_tables(c, cell, n_cells, k, present, keys, config)
     stability = _stability(c, config, k)
-    items["outcome"] = config.rule.evaluate(_rule_table(items, c, stability, config.rule))
+    units = list(c.units.columns)
+    items["outcome"] = config.rule.evaluate(rule_table(items, c.rounds, units, stability, config.rule))
     if not groups.empty:
         # kruskal_p compares groups and stability is the whole panel's, so within one group a condition on them
         # never holds
-        groups["outcome"] = config.rule.evaluate(_rule_table(groups.assign(kruskal_p=np.nan), c, None, config.rule))
+        groups["outcome"] = config.rule.evaluate(
+            rule_table(groups.assign(kruskal_p=np.nan), c.rounds, units, None, config.rule)))
     panel = _panel(c, config, items, stability, counts, rows, k)
     meta = _meta(c, config, frame)
     meta["warnings"] = _kendall_warnings(panel, config)
     return Analysis(items=items, stability=stability, panel=panel, groups=groups, meta=meta)
-
-
-def round_statistics(table: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per round (× ``by``): the APMO cut-offs over all its items (Kapoor 1987, as described by von der Gracht
-    2012, Technol Forecast Soc Change 79:1525). An item's agreement is a majority opinion when agree_pct > 50 %
-    (likewise disagreement); APMO = Σ majority agreements and disagreements (counts of opinions) / Σ opinions
-    expressed: ``apmo`` counts every rating as an opinion, ``apmo_excl_neutral`` only the agree and disagree
-    ones."""
-    majority = (np.where(table["agree_pct"].to_numpy(dtype=float) > 0.5, table["n_agree"], 0)
-                + np.where(table["disagree_pct"].to_numpy(dtype=float) > 0.5, table["n_disagree"], 0))
-    frame = pd.DataFrame({**{b: table[b].to_numpy() for b in by}, "majority": majority, "n": table["n"],
-                          "polar": table["n_agree"] + table["n_disagree"]})
-    sums = frame.groupby(by, sort=False, observed=True)[["majority", "n", "polar"]].sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return pd.DataFrame({"apmo": sums["majority"] / sums["n"].where(sums["n"] > 0),
-                             "apmo_excl_neutral": sums["majority"] / sums["polar"].where(sums["polar"] > 0)})
-
-
-def _rule_table(table: pd.DataFrame, c: _Coded, stability: pd.DataFrame | None, rule: Any) -> pd.DataFrame:
-    """``table`` with the round and stability statistics a rule may test, added only when the rule reads them."""
-    wanted = set(rule.statistics)
-    out = table
-    if "round_position" in wanted:
-        position = pd.Series(np.arange(1, len(c.rounds) + 1), index=c.rounds)
-        out = out.assign(round_position=position.reindex(out["round"].to_numpy()).to_numpy())
-    if wanted & {"apmo", "apmo_excl_neutral"}:
-        by = ["round", "group"] if "group" in out.columns else ["round"]
-        cut = round_statistics(out, by)
-        keys = pd.MultiIndex.from_frame(out[by]) if len(by) > 1 else pd.Index(out["round"])
-        out = out.assign(**{col: cut[col].reindex(keys).to_numpy() for col in cut.columns})
-    stab = [s for s in STABILITY_RULE_STATISTICS if s in wanted]
-    if stab:
-        if stability is None or stability.empty:
-            out = out.assign(**{s: np.nan for s in stab})
-        else:
-            units = list(c.units.columns)
-            pairs = stability[[*units, "to_round", *stab]].rename(columns={"to_round": "round"})
-            if "stable" in stab:
-                pairs = pairs.assign(stable=pairs["stable"].astype(float))
-            merged = out[["round", *units]].merge(pairs, how="left", on=["round", *units])
-            out = out.assign(**{s: merged[s].to_numpy() for s in stab})
-    return out
 
 
 def _empty_groups(c: _Coded, config: AnalysisConfig) -> pd.DataFrame:

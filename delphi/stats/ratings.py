@@ -29,14 +29,6 @@ def _default_where(position: int) -> str:
     return f"row {position + 1}"
 
 
-def read_ratings(path: str | Path, scale: tuple[int, int] | None = None, options: object = None) -> pd.DataFrame:
-    """Read and validate a ratings file: see :func:`delphi.stats.readers.read_ratings` (kept here for callers
-    of the original module)."""
-    from delphi.stats.readers import read_ratings as read
-
-    return read(path, scale, options)  # type: ignore[arg-type]
-
-
 def _missing_message(source: object, missing: list[str], found: list[str]) -> str:
     shown = ", ".join(repr(f) for f in found[:8]) or "none"
     return (f"{source}: missing column(s) {', '.join(missing)} "

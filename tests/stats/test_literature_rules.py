@@ -57,7 +57,7 @@ def test_apmo_cut_off_is_computed_over_all_items_of_the_round_then_applied_to_ea
     result = analyse(frame, AnalysisConfig(1, 5, rule="apmo"))
     assert result.items["outcome"].tolist() == ["consensus_agree", "consensus_agree", "consensus_disagree",
                                                 "no_consensus"]
-    from delphi.stats.analysis import round_statistics
+    from delphi.stats.rule_table import round_statistics
     cut = round_statistics(result.items, ["round"])
     assert cut["apmo"].iloc[0] == pytest.approx(0.525) and cut["apmo_excl_neutral"].iloc[0] == pytest.approx(0.75)
 
