@@ -1,7 +1,8 @@
 """After a commit that queued mail: deliver it now (inline) or queue a delivery job (rq).
 
 The hook is on the session: whatever commits (a request, a CLI command, a job), its messages leave only once
-they are in the database, and a rolled-back transaction sends nothing.
+they are in the database, and a rolled-back transaction sends nothing. outbox.add notes each new message's id
+in session.info["outbox_new"].
 """
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from flask import Flask, current_app, has_app_context
 from sqlalchemy import event
 
 from delphi.extensions import db
-from delphi.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 CHUNK = 200  # messages per delivery job: several workers share a large invitation
@@ -21,17 +21,10 @@ def register(app: Flask) -> None:
     if app.extensions.get("delphi_jobs_hooks"):
         return
     app.extensions["delphi_jobs_hooks"] = True
-    if not event.contains(db.session, "after_flush", _after_flush):
-        event.listen(db.session, "after_flush", _after_flush)
+    if not event.contains(db.session, "after_commit", _after_commit):
         event.listen(db.session, "after_commit", _after_commit)
         event.listen(db.session, "after_rollback", _after_rollback)
     app.before_request(_start_scheduler_thread_once)
-
-
-def _after_flush(session, _flush_context) -> None:
-    new = [o.id for o in session.new if isinstance(o, OutboxMessage)]
-    if new:
-        session.info.setdefault("outbox_new", set()).update(new)
 
 
 def _after_rollback(session) -> None:

@@ -29,7 +29,7 @@ class OutboxMessage(db.Model):
     idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
     to_addr: Mapped[str] = mapped_column(String(320))
     subject: Mapped[str] = mapped_column(String(300))
-    raw: Mapped[str | None] = mapped_column(Text)  # the composed RFC 5322 message; None once sent
+    body: Mapped[str | None] = mapped_column(Text)  # composed by the worker; None once sent (it holds links)
     kind: Mapped[str] = mapped_column(String(30), default="mail")  # invitation | reminder | round_open | reset …
     study_id: Mapped[int | None] = mapped_column(ForeignKey("studies.id", ondelete="CASCADE"), index=True)
     panelist_id: Mapped[int | None] = mapped_column(ForeignKey("panelists.id", ondelete="SET NULL"))

@@ -22,7 +22,7 @@ def upgrade():
     sa.Column('idempotency_key', sa.String(length=64), nullable=False),
     sa.Column('to_addr', sa.String(length=320), nullable=False),
     sa.Column('subject', sa.String(length=300), nullable=False),
-    sa.Column('raw', sa.Text(), nullable=True),
+    sa.Column('body', sa.Text(), nullable=True),
     sa.Column('kind', sa.String(length=30), nullable=False),
     sa.Column('study_id', sa.Integer(), nullable=True),
     sa.Column('panelist_id', sa.Integer(), nullable=True),

@@ -35,7 +35,7 @@ def test_a_message_is_queued_in_the_transaction_and_a_rollback_sends_nothing(app
     mail.send("ann@example.org", "Hello", "This one.")
     db.session.commit()
     row = db.session.scalars(select(OutboxMessage)).one()
-    assert row.status == OutboxStatus.SENT and row.raw is None and row.attempts == 1  # the body (links) is gone
+    assert row.status == OutboxStatus.SENT and row.body is None and row.attempts == 1  # the body (links) is gone
     sent = file_outbox(app)
     assert [m["To"] for m in sent] == ["ann@example.org"]
     assert sent[0]["Message-ID"] == f"<{row.idempotency_key}@delphi.local>"

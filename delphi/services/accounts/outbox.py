@@ -10,16 +10,13 @@ a copy. Delivery runs in its own connection, outside the caller's session (it ma
 """
 from __future__ import annotations
 
-import email
 import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import policy
-from email.message import EmailMessage
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 
 from delphi.db import utcnow
 from delphi.extensions import db
@@ -27,16 +24,25 @@ from delphi.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 T = OutboxMessage.__table__
+_INSERT = insert(T).returning(T.c.id)  # one statement, compiled once, values as parameters
 
 
-def add(msg: EmailMessage, *, kind: str = "mail", study_id: int | None = None,
-        panelist_id: int | None = None) -> OutboxMessage:
-    key = str(msg["Message-ID"]).strip("<>").split("@", 1)[0][:64]
-    row = OutboxMessage(idempotency_key=key, to_addr=str(msg["To"])[:320], subject=str(msg["Subject"])[:300],
-                        raw=msg.as_string(), kind=kind[:30], study_id=study_id, panelist_id=panelist_id,
-                        status=OutboxStatus.QUEUED, next_attempt_at=utcnow())
-    db.session.add(row)
-    return row
+def add(to: str, subject: str, body: str, *, key: str, kind: str = "mail", study_id: int | None = None,
+        panelist_id: int | None = None) -> int:
+    """Queue a message in the caller's transaction (mail.send); returns its id. A plain INSERT, not an ORM
+    object: a panel's 2,000 invitations cost milliseconds each, not the unit of work's bookkeeping."""
+    now = utcnow()
+    msg_id = db.session.connection().execute(_INSERT, dict(  # the session's transaction, without autoflush
+        idempotency_key=key[:64], to_addr=to[:320], subject=subject[:300], body=body, kind=kind[:30],
+        study_id=study_id, panelist_id=panelist_id, status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now,
+        created_at=now)).scalar_one()
+    _queued(msg_id)
+    return msg_id
+
+
+def _queued(*ids: int) -> None:
+    """Tell the after-commit hook (delphi.jobs.dispatch) which messages this transaction queued."""
+    db.session.info.setdefault("outbox_new", set()).update(ids)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -52,7 +58,8 @@ def _claimable(now: datetime):
 
 
 def claim(limit: int, *, now: datetime | None = None, ids: list[int] | None = None) -> tuple[str, list[tuple]]:
-    """Take up to `limit` due messages for this caller alone: (claim token, [(id, raw, attempts)])."""
+    """Take up to `limit` due messages for this caller alone: (claim token, [row]) with each row's id, to_addr,
+    subject, body, idempotency_key, created_at and attempts."""
     now = now or utcnow()
     token = secrets.token_hex(16)
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
@@ -60,12 +67,18 @@ def claim(limit: int, *, now: datetime | None = None, ids: list[int] | None = No
         pick = select(T.c.id).where(_claimable(now)).order_by(T.c.id).limit(limit)
         if ids is not None:
             pick = pick.where(T.c.id.in_(ids))
-        if conn.dialect.name == "postgresql":
+        if conn.dialect.name == "postgresql":  # rows another worker is claiming are passed over, not waited for
             pick = pick.with_for_update(skip_locked=True)
-        conn.execute(update(T).where(T.c.id.in_(pick.scalar_subquery()), _claimable(now))
+        # Two statements, not UPDATE … WHERE id IN (SELECT … LIMIT): PostgreSQL may run such a subquery more than
+        # once and take more than `limit`. The UPDATE checks the status again, so a row taken meanwhile is not ours.
+        picked = conn.execute(pick).scalars().all()
+        if not picked:
+            return token, []
+        conn.execute(update(T).where(T.c.id.in_(picked), _claimable(now))
                      .values(status=OutboxStatus.SENDING, claimed_by=token, claimed_until=now + lease,
                              attempts=T.c.attempts + 1))
-        rows = conn.execute(select(T.c.id, T.c.raw, T.c.attempts).where(T.c.claimed_by == token,
+        rows = conn.execute(select(T.c.id, T.c.to_addr, T.c.subject, T.c.body, T.c.idempotency_key, T.c.created_at,
+                                   T.c.attempts).where(T.c.claimed_by == token,
                                                                          T.c.status == OutboxStatus.SENDING)
                             .order_by(T.c.id)).all()
     return token, [tuple(r) for r in rows]
@@ -97,7 +110,8 @@ def deliver_due(*, ids: list[int] | None = None, now: datetime | None = None, ba
         if not rows:
             break
         done += 1
-        messages = [email.message_from_string(raw or "", policy=policy.default) for _, raw, _ in rows]
+        messages = [transport.compose(to, subject, body or "", key=key, date=created)
+                    for _, to, subject, body, key, created, _ in rows]
         try:
             results = transport.deliver_batch(messages)
         except Exception as exc:  # noqa: BLE001 — a broken backend must not lose the claim's bookkeeping
@@ -112,11 +126,11 @@ def _record(token: str, rows: list[tuple], results: list[Exception | None]) -> D
 
     outcome = Delivery()
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    for (msg_id, _, attempts), error in zip(rows, results, strict=True):
+    for (msg_id, *_, attempts), error in zip(rows, results, strict=True):
         now = utcnow()
         mine = and_(T.c.id == msg_id, T.c.claimed_by == token)
         if error is None:
-            values = dict(status=OutboxStatus.SENT, sent_at=now, raw=None, last_error=None, claimed_until=None)
+            values = dict(status=OutboxStatus.SENT, sent_at=now, body=None, last_error=None, claimed_until=None)
             outcome.sent += 1
         else:
             reason = f"{type(error).__name__}: {error}"[:500]
@@ -140,7 +154,7 @@ def retry(message: OutboxMessage) -> bool:
                                  .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow(),
                                          claimed_by=None))
     if claimed.rowcount == 1:
-        db.session.info.setdefault("outbox_new", set()).add(message.id)
+        _queued(message.id)
     return claimed.rowcount == 1
 
 
@@ -152,7 +166,7 @@ def retry_failed(study_id: int) -> int:
                                                        OutboxMessage.status == OutboxStatus.FAILED)
                            .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=utcnow(),
                                    claimed_by=None))
-        db.session.info.setdefault("outbox_new", set()).update(ids)
+        _queued(*ids)
     return len(ids)
 
 

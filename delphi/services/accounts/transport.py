@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import smtplib
 from collections.abc import Sequence
 from datetime import datetime, timezone
@@ -17,6 +18,24 @@ log = logging.getLogger(__name__)
 
 class PermanentFailure(Exception):
     """The server refused the message for good (a 5xx answer): retrying will not help."""
+
+
+def new_key() -> str:
+    """An idempotency key: the outbox row's, and the local part of the message's Message-ID."""
+    return secrets.token_hex(16)
+
+
+def compose(to: str, subject: str, body: str, *, key: str | None = None,
+            date: datetime | None = None) -> EmailMessage:
+    """A plain-text message, ready to deliver; Message-ID <key@delphi.local>."""
+    msg = EmailMessage()
+    msg["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = f"<{key or new_key()}@delphi.local>"
+    msg["Date"] = (date or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    msg.set_content(body)
+    return msg
 
 
 def deliver(msg: EmailMessage) -> None:

@@ -120,12 +120,15 @@ def grant_role(user: User, role: PlatformRole, by: User | None = None) -> bool:
     return True
 
 
-def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, next_path: str | None = None) -> str:
-    """Store a new token's hash and return the raw secret (to be e-mailed, never stored)."""
+def issue_token(user: User, purpose: TokenPurpose, ttl: timedelta, next_path: str | None = None, *,
+                flush: bool = True) -> str:
+    """Store a new token's hash and return the raw secret (to be e-mailed, never stored). flush=False lets a
+    caller issuing many (a panel's invitations) insert them together."""
     raw, digest = security.new_token()
     db.session.add(Token(user_id=user.id, purpose=purpose, token_hash=digest,
                          expires_at=utcnow() + ttl, next_path=next_path))
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return raw
 
 
@@ -209,7 +212,7 @@ def send_invitation(user: User, invited_by: User | None, purpose_text: str, next
     """E-mail an invitation link (through the outbox); returns the link (shown to the inviter in development)."""
     from delphi.services.accounts import mail
 
-    raw = issue_token(user, TokenPurpose.INVITATION, invitation_ttl(), next_path=next_path)
+    raw = issue_token(user, TokenPurpose.INVITATION, invitation_ttl(), next_path=next_path, flush=False)
     link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/invite/{raw}"
     inviter = f"{invited_by.name} invites you" if invited_by else "You are invited"
     mail.send(user.email, "Your invitation to the Delphi platform",
