@@ -167,7 +167,7 @@ def analyse(ratings: pd.DataFrame, config: AnalysisConfig) -> Analysis:
         # kruskal_p compares groups and stability is the whole panel's, so within one group a condition on them
         # never holds
         groups["outcome"] = config.rule.evaluate(
-            rule_table(groups.assign(kruskal_p=np.nan), c.rounds, units, None, config.rule)))
+            rule_table(groups.assign(kruskal_p=np.nan), c.rounds, units, None, config.rule))
     panel = _panel(c, config, items, stability, counts, rows, k)
     meta = _meta(c, config, frame)
     meta["warnings"] = _kendall_warnings(panel, config)
