@@ -15,7 +15,7 @@ from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.security import login_cookie_identity
 from delphi.services.frameworks import glossary
 from delphi.services.studies import autosave as rating_autosave
-from delphi.services.studies import panel, ratings, results
+from delphi.services.studies import carry, panel, ratings, results
 from delphi.services.studies.ratings import UNABLE
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
@@ -105,6 +105,8 @@ def domain_page(round_id: int, domain: str):
         if not EmptyForm().validate_on_submit():
             abort(400)
         errors = _save_form(rnd, panelist, page_items, questions)
+        if not errors:  # what the page showed as "kept unless you change it" is kept now
+            carry.keep(rnd, panelist, [ri.item_id for ri in page_items])
         if errors:
             db.session.rollback()
             for e in errors[:5]:
@@ -116,32 +118,39 @@ def domain_page(round_id: int, domain: str):
                 return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=request.form["next_domain"]))
         return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=domain))
     own, comments = ratings.answers(rnd, panelist)
+    kept = carry.carried(rnd, panelist)
+    shown = {i: {**kept.get(i, {}), **own.get(i, {})} for i in {*own, *kept}}
     previous = next((r for r in rnd.study.rounds if r.number == rnd.number - 1), None)
     feedback = results.feedback(previous, panelist, [ri.item_id for ri in page_items]) if previous else {}
     domains = _domains(round_items)
     n_keys = len(questions)
-    complete = {d: all(len(own.get(ri.item_id, {})) >= n_keys for ri in round_items if ri.item.domain_code == d)
+    complete = {d: all(len(shown.get(ri.item_id, {})) >= n_keys for ri in round_items if ri.item.domain_code == d)
                 for d in domains}
-    rated = sum(1 for ri in round_items if len(own.get(ri.item_id, {})) >= n_keys)
+    rated = sum(1 for ri in round_items if len(shown.get(ri.item_id, {})) >= n_keys)
     index = domains.index(domain)
     submitted = db.session.scalar(select(Participation.submitted_at).where(
         Participation.round_id == rnd.id, Participation.panelist_id == panelist.id))
     terms = glossary.for_version(rnd.study.framework_version)
     return render_template("expert/domain.html", gloss=terms.annotate, terms=terms, rnd=rnd, study=rnd.study, panelist=panelist, domain=domain,
                            domains=domains, titles=_domain_titles(rnd), complete=complete, items=page_items,
-                           questions=questions, own=own, comments=comments, feedback=feedback, rated=rated,
+                           questions=questions, own=shown, kept=kept, comments=comments, feedback=feedback, rated=rated,
                            total=len(round_items), next_domain=domains[index + 1] if index + 1 < len(domains) else None,
                            prev_domain=domains[index - 1] if index > 0 else None, submitted=submitted,
                            unable=UNABLE)
 
 
 def _save_form(rnd, panelist, page_items, questions) -> list[str]:
-    """The no-JavaScript path: save every answer on the page; collect errors instead of stopping at one."""
+    """The no-JavaScript path: save every answer on the page; collect errors instead of stopping at one. A value
+    the page pre-filled from the previous round and left alone is kept as carried (carry.keep), not as given."""
     errors = []
+    kept = carry.carried(rnd, panelist, [ri.item_id for ri in page_items])
     for ri in page_items:
         values = {}
         for q in questions:
             raw = request.form.get(f"r-{ri.item_id}-{q['key']}")
+            previous = kept.get(ri.item_id, {})
+            if q["key"] in previous and raw == (UNABLE if previous[q["key"]] is None else str(previous[q["key"]])):
+                continue
             if raw not in (None, ""):
                 values[q["key"]] = raw
         comment = request.form.get(f"c-{ri.item_id}")

@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from delphi.db import UTCDateTime, str_enum, utcnow
@@ -205,6 +205,9 @@ class Rating(db.Model):
     question: Mapped[str] = mapped_column(String(40))
     value: Mapped[int | None]
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # The previous round's answer kept unchanged (protocol prefill_previous; services/studies/carry.py); any
+    # answer the expert gives clears it.
+    carried: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class Comment(db.Model):

@@ -68,6 +68,9 @@ class ProtocolForm(FlaskForm):
                                 description="e.g. 3, 1 — each goes out once; empty: none (the manual button stays).")
     feedback_by_group = BooleanField("From round 2, show each stakeholder group's distribution too (groups with fewer "
                                      "than 3 answers are shown together)")
+    prefill_previous = BooleanField("From round 2, pre-fill each item re-rated with unchanged wording with the "
+                                    "expert's previous answer (“your round-1 answer, kept unless you change "
+                                    "it”; stored only when the expert saves or submits)")
     withdrawn_ratings = SelectField("If a panelist withdraws", choices=[SelectChoice(k, v[0].upper() + v[1:])
                                                                       for k, v in WITHDRAWN.items()])
     publish_interests = BooleanField("The panel agreed to publish the declarations of interest (without attribution) "

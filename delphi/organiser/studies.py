@@ -97,6 +97,7 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
             "drop_decided": form.drop_decided.data, "respondents": form.respondents.data,
             "publish_interests": form.publish_interests.data,
             "publish_panel_attributes": form.publish_panel_attributes.data, "feedback_by_group": form.feedback_by_group.data,
+            "prefill_previous": form.prefill_previous.data,
             "withdrawn_ratings": form.withdrawn_ratings.data,
             "reminder_days_before": [d.strip() for d in (form.reminder_days.data or "").split(",") if d.strip()],
             "default_actions": {k.removeprefix("default_action-"): v for k, v in request.form.items()
@@ -127,6 +128,7 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.publish_interests.data = bool(p.get("publish_interests"))
     form.publish_panel_attributes.data = bool(p.get("publish_panel_attributes"))
     form.feedback_by_group.data = bool(p.get("feedback_by_group"))
+    form.prefill_previous.data = bool(p.get("prefill_previous"))
     form.withdrawn_ratings.data = p.get("withdrawn_ratings") or "keep"
     form.reminder_days.data = ", ".join(str(d) for d in p.get("reminder_days_before") or [])
     form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from delphi.extensions import db
 from delphi.models import Decision, ItemDecision, Participation, Round, Study
 from delphi.services.release import disclosure
-from delphi.services.studies import protocols, results
+from delphi.services.studies import carry, protocols, results
 
 # ACCORD (Gattrell et al. 2024, PLOS Med 21:e1004326): the methods and results topics this report answers from
 # the data, and those the authors must add. Topics are paraphrased; check item numbers against the checklist.
@@ -62,6 +62,7 @@ class RoundSummary:
     respondents: int = 0  # under the protocol's one definition (results.participation)
     partial: int = 0      # rated without submitting
     partial_counted: bool = True
+    carried: int = 0      # answers pre-filled from the previous round and kept unchanged (protocol prefill_previous)
 
     @property
     def response_rate(self) -> float | None:
@@ -100,7 +101,8 @@ def build(study: Study) -> dict[str, Any]:
             outcomes=dict(Counter(o for o in outcomes.values() if o)),
             decisions=dict(Counter(d.decision.value for d in decisions_by_round[rnd.id])),
             panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in study.protocol["questions"]},
-            respondents=who["count"], partial=who["partial"], partial_counted=who["partial_counted"]))
+            respondents=who["count"], partial=who["partial"], partial_counted=who["partial_counted"],
+            carried=carry.count(rnd)))
         rows = results.item_rows(rnd) if rnd.results else {}
         decided = {d.item_id: d for d in decisions_by_round[rnd.id]}
         item_tables.append({"round": rnd.number, "rows": [

@@ -48,7 +48,7 @@ _UPSERT_RATING = """
 INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at)
 VALUES (:round_id, :panelist_id, :item_id, :question, :value, :now)
 ON CONFLICT (round_id, panelist_id, item_id, question)
-DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at"""
+DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE"""
 _STARTED = """
 INSERT INTO participations (round_id, panelist_id, started_at) VALUES (:round_id, :panelist_id, :now)
 ON CONFLICT (round_id, panelist_id) DO NOTHING"""
@@ -76,7 +76,7 @@ WITH who AS (
     INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at)
     SELECT :round_id, panelist_id, :item_id, :question, :value, :now FROM who
     ON CONFLICT (round_id, panelist_id, item_id, question)
-    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at
+    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE
     RETURNING panelist_id
 ), started AS (
     INSERT INTO participations (round_id, panelist_id, started_at) SELECT :round_id, panelist_id, :now FROM rating

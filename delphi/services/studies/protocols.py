@@ -69,6 +69,7 @@ def default_protocol() -> dict[str, Any]:
         "publish_panel_attributes": False,
         "withdrawn_ratings": "keep",
         "feedback_by_group": False,
+        "prefill_previous": False,
         "reminder_days_before": [3, 1],
     }
 
@@ -142,6 +143,7 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     p["publish_interests"] = bool(p.get("publish_interests", False))
     p["publish_panel_attributes"] = bool(p.get("publish_panel_attributes", False))
     p["feedback_by_group"] = bool(p.get("feedback_by_group", False))
+    p["prefill_previous"] = bool(p.get("prefill_previous", False))
     try:
         days = sorted({int(d) for d in (p.get("reminder_days_before") or [])}, reverse=True)
     except (TypeError, ValueError):

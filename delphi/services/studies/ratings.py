@@ -10,7 +10,7 @@ from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Comment, Item, Panelist, Participation, Rating, Round, RoundItem
-from delphi.services.studies import panel
+from delphi.services.studies import carry, panel
 from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 from delphi.upsert import upsert
 
@@ -59,7 +59,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
     for question, value in values.items():
         db.session.execute(upsert(Rating, {**key, "question": question},
-                                            {"value": value, "updated_at": now}))
+                                            {"value": value, "updated_at": now, "carried": False}))
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
@@ -105,6 +105,7 @@ def submit(rnd: Round, panelist: Panelist) -> None:
     if not claim_for_write(rnd.id):
         raise RoundNotOpen(rnd.number)
     panel.require_active(panelist)
+    carry.keep(rnd, panelist)  # previous answers shown as "kept unless you change it" are kept now
     problems = missing(rnd, panelist)
     if problems:
         raise InvalidInput(f"{len(problems)} item(s) still need an answer before you can submit, e.g. "
