@@ -90,12 +90,6 @@ class Delivery:
     retrying: int = 0
     failed: int = 0
 
-    def __iadd__(self, other: Delivery) -> Delivery:
-        self.sent += other.sent
-        self.retrying += other.retrying
-        self.failed += other.failed
-        return self
-
 
 def deliver_due(*, ids: list[int] | None = None, now: datetime | None = None, batch: int | None = None,
                 max_batches: int | None = None) -> Delivery:
@@ -112,39 +106,45 @@ def deliver_due(*, ids: list[int] | None = None, now: datetime | None = None, ba
         done += 1
         messages = [transport.compose(to, subject, body or "", key=key, date=created)
                     for _, to, subject, body, key, created, _ in rows]
+        recorded: set[int] = set()
+
+        def record(index: int, error: Exception | None) -> None:
+            recorded.add(index)
+            _record(token, rows[index], error, total)
+
         try:
-            results = transport.deliver_batch(messages)
+            transport.deliver_batch(messages, on_result=record)
         except Exception as exc:  # noqa: BLE001 — a broken backend must not lose the claim's bookkeeping
             log.exception("mail backend failed")
-            results = [exc] * len(rows)
-        total += _record(token, rows, results)
+            for index in range(len(rows)):
+                if index not in recorded:
+                    record(index, exc)
     return total
 
 
-def _record(token: str, rows: list[tuple], results: list[Exception | None]) -> Delivery:
+def _record(token: str, row: tuple, error: Exception | None, outcome: Delivery) -> None:
+    """Mark one message, in its own commit, before the next one goes."""
     from delphi.services.accounts.transport import PermanentFailure
 
-    outcome = Delivery()
     max_attempts = current_app.config["OUTBOX_MAX_ATTEMPTS"]
-    for (msg_id, *_, attempts), error in zip(rows, results, strict=True):
-        now = utcnow()
-        mine = and_(T.c.id == msg_id, T.c.claimed_by == token)
-        if error is None:
-            values = dict(status=OutboxStatus.SENT, sent_at=now, body=None, last_error=None, claimed_until=None)
-            outcome.sent += 1
+    msg_id, *_, attempts = row
+    now = utcnow()
+    mine = and_(T.c.id == msg_id, T.c.claimed_by == token)
+    if error is None:
+        values = dict(status=OutboxStatus.SENT, sent_at=now, body=None, last_error=None, claimed_until=None)
+        outcome.sent += 1
+    else:
+        reason = f"{type(error).__name__}: {error}"[:500]
+        final = isinstance(error, PermanentFailure) or attempts >= max_attempts
+        values = dict(status=OutboxStatus.FAILED if final else OutboxStatus.QUEUED, last_error=reason,
+                      next_attempt_at=now + backoff(attempts), claimed_until=None)
+        if final:
+            outcome.failed += 1
         else:
-            reason = f"{type(error).__name__}: {error}"[:500]
-            final = isinstance(error, PermanentFailure) or attempts >= max_attempts
-            values = dict(status=OutboxStatus.FAILED if final else OutboxStatus.QUEUED, last_error=reason,
-                          next_attempt_at=now + backoff(attempts), claimed_until=None)
-            if final:
-                outcome.failed += 1
-            else:
-                outcome.retrying += 1
-            log.warning("mail %s not delivered (attempt %s): %s", msg_id, attempts, reason)
-        with db.engine.begin() as conn:  # one commit per message: a crash leaves the earlier ones marked
-            conn.execute(update(T).where(mine).values(**values))
-    return outcome
+            outcome.retrying += 1
+        log.warning("mail %s not delivered (attempt %s): %s", msg_id, attempts, reason)
+    with db.engine.begin() as conn:  # one commit per message: a crash leaves the earlier ones marked
+        conn.execute(update(T).where(mine).values(**values))
 
 
 def retry(message: OutboxMessage) -> bool:

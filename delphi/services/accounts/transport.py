@@ -6,7 +6,7 @@ import logging
 import re
 import secrets
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -45,21 +45,38 @@ def deliver(msg: EmailMessage) -> None:
         raise error
 
 
-def deliver_batch(messages: Sequence[EmailMessage]) -> list[Exception | None]:
+def deliver_batch(messages: Sequence[EmailMessage],
+                  on_result: Callable[[int, Exception | None], None] | None = None) -> list[Exception | None]:
     """Deliver messages through one SMTP session (or to files); per message None when it went, else the error
-    (PermanentFailure for a refusal for good). Logs name the recipient and subject, never the body (it holds
-    reset and invitation links)."""
+    (PermanentFailure for a refusal for good). on_result(index, error) is called as each one is done, so the
+    caller can record it before the next goes (a crash mid-batch then forgets at most one). Logs name the
+    recipient and subject, never the body (it holds reset and invitation links)."""
+    results: list[Exception | None] = []
+
+    def done(error: Exception | None) -> None:
+        results.append(error)
+        if on_result is not None:
+            on_result(len(results) - 1, error)
+
     backend = current_app.config["MAIL_BACKEND"]
     if backend == "smtp":
-        return _send_smtp(messages)
-    if backend == "file":
-        return [_send_file(msg) for msg in messages]
-    raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'smtp' or 'file')")
+        _send_smtp(messages, done)
+    elif backend == "file":
+        for msg in messages:
+            try:
+                _send_file(msg)
+            except OSError as exc:
+                done(exc)
+            else:
+                done(None)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r} (use 'smtp' or 'file')")
+    return results
 
 
-def _send_smtp(messages: Sequence[EmailMessage]) -> list[Exception | None]:
+def _send_smtp(messages: Sequence[EmailMessage], done: Callable[[Exception | None], None]) -> None:
     cfg = current_app.config
-    results: list[Exception | None] = []
+    sent = 0
     try:
         with smtplib.SMTP(cfg["MAIL_SERVER"], cfg["MAIL_PORT"], timeout=cfg.get("MAIL_TIMEOUT", 30)) as smtp:
             if cfg["MAIL_USE_TLS"]:
@@ -67,21 +84,22 @@ def _send_smtp(messages: Sequence[EmailMessage]) -> list[Exception | None]:
             if cfg["MAIL_USERNAME"]:
                 smtp.login(cfg["MAIL_USERNAME"], cfg["MAIL_PASSWORD"] or "")
             for msg in messages:
+                error: Exception | None = None
                 try:
                     smtp.send_message(msg)
+                    log.info("mail sent via SMTP to %s: %s", msg["To"], msg["Subject"])
                 except smtplib.SMTPRecipientsRefused as exc:
                     codes = [code for code, _ in exc.recipients.values()]
-                    permanent = codes and all(code >= 500 for code in codes)
-                    results.append(PermanentFailure(f"recipient refused: {codes}") if permanent else exc)
-                    continue
+                    error = PermanentFailure(f"recipient refused: {codes}") if codes and all(
+                        code >= 500 for code in codes) else exc
                 except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as exc:
-                    results.append(PermanentFailure(f"refused: {exc.smtp_code}") if exc.smtp_code >= 500 else exc)
-                    continue
-                results.append(None)
-                log.info("mail sent via SMTP to %s: %s", msg["To"], msg["Subject"])
+                    error = PermanentFailure(f"refused: {exc.smtp_code}") if exc.smtp_code >= 500 else exc
+                sent += 1
+                done(error)
     except (OSError, smtplib.SMTPException) as exc:  # the server is down or the session broke: retry the rest
-        results.extend(exc for _ in range(len(messages) - len(results)))
-    return results
+        for _ in range(len(messages) - sent):
+            sent += 1
+            done(exc)
 
 
 def _send_file(msg: EmailMessage) -> None:
