@@ -68,6 +68,10 @@ class Study(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     released_version_id: Mapped[int | None] = mapped_column(ForeignKey("framework_versions.id"))
+    # A Delphi run elsewhere and imported read-only (services/studies/archive.py): {"source": file names,
+    # "tool": the other tool, "note": e.g. "reconstructed from published percentages", "reconstructed": bool,
+    # "imported_at": ISO time}. NULL for a study run on this platform.
+    archive: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     framework_version: Mapped[FrameworkVersion] = relationship(foreign_keys=[framework_version_id])
     base_version: Mapped[FrameworkVersion | None] = relationship(foreign_keys=[base_version_id])
@@ -83,6 +87,21 @@ class Study(db.Model):
     @property
     def current_round(self) -> Round | None:
         return self.rounds[-1] if self.rounds else None
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archive is not None
+
+    @property
+    def archive_label(self) -> str:
+        """How every page, report, package and release names an archived study ("" for a study run here)."""
+        if self.archive is None:
+            return ""
+        tool = self.archive.get("tool")
+        source = f"{tool} ({self.archive.get('source')})" if tool else self.archive.get("source")
+        label = f"Archived study: imported from {source}, not run on this platform."
+        note = self.archive.get("note")
+        return f"{label} {note}" if note else label
 
 
 class StudyOrganiser(db.Model):

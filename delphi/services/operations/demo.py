@@ -41,6 +41,10 @@ def seed() -> list[tuple[str, str, str]]:
         organisations.add_member(org, user, role, by=admin)
 
     _seed_later_stages(organiser, experts)
+    from delphi.services.frameworks import versions
+    from delphi.services.operations import mlm_archive
+
+    mlm_archive.seed(organiser, versions.ensure_shipped(by=organiser))
     from delphi.services.assessments import demo
 
     demo.seed(org, assessors[0], assessors[1])

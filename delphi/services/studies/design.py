@@ -37,6 +37,18 @@ class ProtocolLocked(DomainError):
         super().__init__("The protocol was locked when round 1 opened and can no longer change.")
 
 
+class StudyArchived(DomainError):
+    def __init__(self) -> None:
+        super().__init__("This is an archived study, imported from a Delphi run elsewhere: its rounds are read-only; "
+                         "no round can open and no expert can be invited or rate.")
+
+
+def require_live(study: Study) -> None:
+    """Refuse what only a study run here may do (open a round, invite, rate) on an archived study."""
+    if study.archive is not None:
+        raise StudyArchived()
+
+
 def create(title: str, version: FrameworkVersion, *, by: User, aims: str = "", contact: str = "") -> Study:
     """A study on a framework draft; given a released version, a new draft is made from it first."""
     title = (title or "").strip()

@@ -16,6 +16,7 @@ from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import MailLog, Panelist, Participation, Round, RoundStatus, Study, User
 from delphi.services.accounts import audit, mail, users
+from delphi.services.studies import design
 
 CSV_COLUMNS = ("email", "name", "stakeholder_group", "country", "expertise")
 MAX_CSV_ROWS = 5000
@@ -29,6 +30,7 @@ def _next_pseudonym(study: Study) -> str:
 
 def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_group: str = "", country: str = "",
         expertise: str = "") -> Panelist:
+    design.require_live(study)
     user, _ = users.get_or_create_user(email, name)
     if db.session.scalar(select(Panelist.id).where(Panelist.study_id == study.id, Panelist.user_id == user.id)):
         raise InvalidInput(f"{user.email} is already on this panel.")
@@ -194,6 +196,7 @@ def add_rows(study: Study, rows: list[dict[str, str]], *, by: User) -> list[Pane
 
 def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     """E-mail a single-use invitation link to each panelist not yet invited; returns how many were sent."""
+    design.require_live(study)
     sent = 0
     purpose = None  # the same text for everyone: reading the draft once, not once per panelist
     todo = [p.user_id for p in panelists if p.invited_at is None and p.withdrawn_at is None]

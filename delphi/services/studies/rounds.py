@@ -34,6 +34,7 @@ from delphi.services.studies.round_lock import RoundNotOpen
 
 def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     """Open round 1 (locking the protocol) or the next round with the active items, worded as in the draft."""
+    design.require_live(study)
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=timezone.utc)
     if deadline <= utcnow():
