@@ -242,8 +242,9 @@ def test_invitations_and_reminders_are_sent_and_logged(app, client, login_as):
     assert b"Reminder sent to 2" in r.data
     mails = [m for m in outbox(app) if " is open until " not in m["Subject"]]  # not the round-open news
     assert len(mails) == 4 and sum("Reminder" in m["Subject"] for m in mails) == 2
-    log = client.get(f"/organiser/studies/{study_id}/panel").data
-    assert log.count(b"reminder (round 1)") == 2
+    log = client.get(f"/organiser/studies/{study_id}/panel").data  # the messages list: kind and state of each
+    assert log.count(b"<td>reminder</td>") == 2 and log.count(b"<td>invitation</td>") == 2
+    assert log.count(b"Reminder: round 1 of") == 2 and b"6 sent" in log
 
 
 def test_domain_page_query_count_does_not_grow_with_items_or_panelists(app, client, login_as):
