@@ -1,6 +1,7 @@
 """Organisers' pages (/organiser): studies, panel, rounds, decisions between rounds, release and report, and the
 frameworks with their editor. One module per page group; `blueprint.py` holds the Blueprint they register on."""
 from delphi.organiser import (  # noqa: F401  (register the routes)
+    archive,
     dashboard,
     decisions,
     framework_editor,

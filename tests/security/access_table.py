@@ -185,6 +185,14 @@ TABLE: dict[str, list[Case]] = {
     "organiser.study_report": [Case(_study("/report"), get=STUDY, owner=ORGANISER_A)],
     "organiser.study_report_pdf": [Case(_study("/report.pdf"), get=STUDY, owner=ORGANISER_A)],
     "organiser.study_data_package": [Case(_study("/data-package.zip"), get=STUDY, owner=ORGANISER_A)],
+    # --- organiser: archived studies (a Delphi run elsewhere); without files the form says so: 400 ------------
+    "organiser.import_archive": [Case(lambda w: "/organiser/archives/new", get=ANY_ORGANISER, owner=ORGANISER_A)],
+    "organiser.preview_archive": [Case(lambda w: "/organiser/archives/preview",
+                                       post=expect(expert=403, organiser=400, assessor=403, admin=400),
+                                       owner=ORGANISER_A)],
+    "organiser.store_archive": [Case(lambda w: "/organiser/archives",
+                                     post=expect(expert=403, organiser=400, assessor=403, admin=400),
+                                     owner=ORGANISER_A)],
     # --- organiser: frameworks (a draft is its creator's; released versions are every organiser's) -----------
     "organiser.frameworks_index": [Case(lambda w: "/organiser/frameworks", get=ANY_ORGANISER, owner=ORGANISER_A)],
     "organiser.import_framework": [Case(lambda w: "/organiser/frameworks/import", get=ANY_ORGANISER,

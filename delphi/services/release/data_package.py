@@ -97,10 +97,11 @@ def build(study: Study) -> bytes:
                                   {pid: g for pid, (g, _) in attributes.items()})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("README.md", README.format(
+        z.writestr("README.md", (f"> {study.archive_label}\n\n" if study.archive else "") + README.format(
             title=study.title, locked=study.protocol_locked_at, checksum=study.protocol_checksum,
             withheld_note=WITHHELD_NOTE.format(k=disclosure.threshold()) if generalised else ""))
         z.writestr("protocol.json", json.dumps({"protocol": study.protocol, "consent_text": study.consent_text,
+                                                "archive": study.archive,
                                                 "locked_at": study.protocol_locked_at.isoformat()
                                                 if study.protocol_locked_at else None,
                                                 "checksum": study.protocol_checksum}, indent=2, ensure_ascii=False))

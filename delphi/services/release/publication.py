@@ -65,6 +65,8 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
         raise InvalidInput(f"{version.framework.slug} already has a version labelled '{label}'.")
     version.label = label
     notes = (release_notes or "").strip() or f"Validated by the Delphi study “{study.title}”."
+    if study.archive and study.archive_label not in notes:
+        notes = f"{notes} {study.archive_label}"
     versions.publish(version, by=by, release_notes=notes)
     study.released_version_id = version.id
     study.status = StudyStatus.FINISHED

@@ -1,0 +1,114 @@
+"""Archiving a Delphi run elsewhere: the upload form, a preview of what would be stored (nothing is stored
+yet), and the confirmation that stores it as an archived study (services/studies/archive)."""
+from __future__ import annotations
+
+import base64
+import json
+import binascii
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, MultipleFileField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from delphi import jsonsafe, stats
+from delphi.errors import DomainError, InvalidInput
+from delphi.extensions import db
+from delphi.forms import EmptyForm
+from delphi.organiser.blueprint import bp
+from delphi.permissions import is_organiser, require
+from delphi.services.studies import archive, archive_input
+
+
+class ArchiveForm(FlaskForm):
+    title = StringField("Title of the study", validators=[DataRequired(), Length(max=300)])
+    aims = TextAreaField("Aims (optional)", validators=[Optional(), Length(max=5000)])
+    tool = StringField("Where it was run (tool or project)", validators=[DataRequired(), Length(max=200)],
+                       description="Shown on every page, in the report, the data package and the release, e.g. "
+                                   "“LimeSurvey, 2023”.")
+    ratings = MultipleFileField("Ratings (CSV or XLSX; one file per round, or one file with a round column)")
+    texts = FileField("Item texts (CSV/XLSX with item code and text, or a framework file)")
+    shape = SelectField("Shape of the ratings", choices=[SelectChoice(k, v[0]) for k, v in archive_input.SHAPES.items()])
+    points = SelectField("Points of the rating scale", coerce=int, default=5,
+                         choices=[SelectChoice(p, f"1–{p}") for p in archive_input.POINTS])
+    rule = SelectField("Consensus rule for the stored statistics", default="mlm-2021",
+                       choices=[SelectChoice(name, name) for name in stats.PRESETS])
+    id_column = StringField("Respondent id column (wide tables, optional)", validators=[Optional(), Length(max=100)])
+    labels = StringField("Answer labels (optional)", validators=[Optional(), Length(max=2000)],
+                         description="e.g. Disagree=1,Neither=2,Agree=3 when the file holds words, not numbers.")
+    missing = StringField("“Unable to rate” answers (optional)", validators=[Optional(), Length(max=500)],
+                          description="e.g. 99,N/A — counted as abstentions.")
+    note = TextAreaField("Note shown with the label (optional)", validators=[Optional(), Length(max=500)],
+                         description="Anything a reader must know, e.g. that the ratings were reconstructed.")
+
+
+def _settings(data: dict) -> archive_input.Settings:
+    return archive_input.Settings(shape=str(data.get("shape") or "long"), points=int(data.get("points") or 5),
+                                  rule=str(data.get("rule") or "mlm-2021"), id_column=str(data.get("id_column") or ""),
+                                  labels=str(data.get("labels") or ""), missing=str(data.get("missing") or ""),
+                                  tool=str(data.get("tool") or ""))
+
+
+@bp.get("/archives/new")
+@require(is_organiser)
+def import_archive():
+    return render_template("organiser/archive_import.html", form=ArchiveForm())
+
+
+@bp.post("/archives/preview")
+@require(is_organiser)
+def preview_archive():
+    """Check the files and show what would be stored; stores nothing."""
+    form = ArchiveForm()
+    uploads = [archive_input.Upload(f.filename, f.read()) for f in (form.ratings.data or []) if f and f.filename]
+    texts = form.texts.data
+    texts = archive_input.Upload(texts.filename, texts.read()) if texts and texts.filename else None
+    if not form.validate_on_submit() or not uploads or texts is None:
+        if not uploads:
+            form.ratings.errors = [*form.ratings.errors, "Choose the ratings file(s)."]
+        if texts is None:
+            form.texts.errors = [*form.texts.errors, "Choose the file with the item texts."]
+        return render_template("organiser/archive_import.html", form=form), 400
+    fields = {k: form[k].data for k in ("shape", "points", "rule", "id_column", "labels", "missing", "tool")}
+    plan = archive_input.read(uploads, texts, _settings(fields))
+    payload = {"title": form.title.data, "aims": form.aims.data or "", "note": form.note.data or "",
+               "settings": fields, "texts": _pack(texts), "ratings": [_pack(u) for u in uploads]}
+    return render_template("organiser/archive_preview.html", plan=plan, form=form, confirm=EmptyForm(),
+                           payload=json.dumps(payload) if plan.ok else ""), (200 if plan.ok else 400)
+
+
+@bp.post("/archives")
+@require(is_organiser)
+def store_archive():
+    """Store the previewed files as an archived study: read and checked again, never taken from the preview."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        data = jsonsafe.loads(request.form.get("payload", ""), max_depth=6,
+                              max_bytes=current_app.config.get("MAX_CONTENT_LENGTH") or 16 * 1024 * 1024)
+        ratings = [_unpack(u) for u in data["ratings"]]
+        plan = archive_input.read(ratings, _unpack(data["texts"]), _settings(data["settings"]))
+        study = archive.store(plan, str(data["title"]), by=current_user, aims=str(data.get("aims") or ""),
+                              note=str(data.get("note") or ""))
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return render_template("organiser/archive_import.html", form=ArchiveForm(formdata=None)), 400
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        db.session.rollback()
+        flash(InvalidInput("The confirmation was damaged; upload the files again.").message, "error")
+        return render_template("organiser/archive_import.html", form=ArchiveForm(formdata=None)), 400
+    db.session.commit()
+    flash(f"Archived study stored: {len(study.rounds)} read-only round(s) with their statistics. Record the "
+          f"decisions on the last round, then release it like any study.", "success")
+    return redirect(url_for("organiser.study", study_id=study.id))
+
+
+def _pack(upload: archive_input.Upload) -> dict[str, str]:
+    return {"filename": upload.filename, "data": base64.b64encode(upload.data).decode("ascii")}
+
+
+def _unpack(data: dict) -> archive_input.Upload:
+    return archive_input.Upload(str(data["filename"]), base64.b64decode(str(data["data"]), validate=True))
