@@ -13,7 +13,12 @@ def test_seed_demo_prints_logins_and_is_idempotent(app, runner):
     second = runner.invoke(args=["delphi", "seed-demo"])
     assert second.exit_code == 0
     with app.app_context():
-        assert db.session.scalar(select(func.count(User.id))) == 9  # admin, organiser, 5 experts, 2 assessors
+        people = select(func.count(User.id)).where(User.email.not_like("%@archived.invalid"))
+        assert db.session.scalar(people) == 9  # admin, organiser, 5 experts, 2 assessors
+        # The archived demo study's 14 pseudonymous seats: accounts that cannot log in (inactive, no password).
+        seats = select(func.count(User.id)).where(User.email.like("%@archived.invalid"), User.active.is_(False),
+                                                  User.password_hash.is_(None))
+        assert db.session.scalar(seats) == 14
         # The demo organisation and five fictitious peers, so the benchmark has a published edition to show.
         assert db.session.scalar(select(func.count(Organisation.id))) == 6
         from delphi.models import BenchmarkEdition
