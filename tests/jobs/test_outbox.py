@@ -143,3 +143,21 @@ def test_inviting_with_the_file_backend_writes_the_links_at_commit_as_before(app
     invite_panel(3)
     assert sorted(str(m["To"]) for m in file_outbox(app)) == [f"expert{i}@example.org" for i in (1, 2, 3)]
     assert statuses()["sent"] == 3
+
+
+def test_an_organiser_cannot_retry_another_studys_message(app, client, login_as, smtp_sink):
+    with app.app_context():
+        mine = make_study(n_experts=1, title="Mine")
+        other = make_study(n_experts=1, title="Other")
+        panel.add(other, "refuse-other@example.org", "Refused", by=organiser())
+        panel.invite(other, list(other.panelists), by=organiser())
+        db.session.commit()
+        failed = db.session.scalars(select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).one()
+        mine_id, failed_id = mine.id, failed.id
+    login_as(ORGANISER)
+    page = client.get(f"/organiser/studies/{mine_id}/panel").data
+    response = client.post(f"/organiser/studies/{mine_id}/panel/mail/retry",
+                           data={"csrf_token": csrf_from(page), "message_id": failed_id})
+    assert response.status_code == 404
+    with app.app_context():
+        assert db.session.get(OutboxMessage, failed_id).status == OutboxStatus.FAILED
