@@ -30,7 +30,8 @@ class ArchiveForm(FlaskForm):
                                    "“LimeSurvey, 2023”.")
     ratings = MultipleFileField("Ratings (CSV or XLSX; one file per round, or one file with a round column)")
     texts = FileField("Item texts (CSV/XLSX with item code and text, or a framework file)")
-    shape = SelectField("Shape of the ratings", choices=[SelectChoice(k, v[0]) for k, v in archive_input.SHAPES.items()])
+    shape = SelectField("Shape of the ratings",
+                        choices=[SelectChoice(k, v[0]) for k, v in archive_input.SHAPES.items()])
     points = SelectField("Points of the rating scale", coerce=int, default=5,
                          choices=[SelectChoice(p, f"1–{p}") for p in archive_input.POINTS])
     rule = SelectField("Consensus rule for the stored statistics", default="mlm-2021",

@@ -98,3 +98,25 @@ def test_a_plan_with_refusals_is_not_stored(ctx):
     with pytest.raises(archive.InvalidInput):
         archive.store(plan, "Refused", by=organiser())
     assert db.session.scalar(select(func.count(Study.id))) == 0
+
+
+def test_item_texts_may_be_a_framework_file_or_a_workbook(ctx, tmp_path):
+    import openpyxl
+
+    ratings_csv = archive_input.Upload("r.csv", b"round,item,panelist,rating\n" + b"".join(
+        f"1,{code},p{p},{3 if p % 3 else 1}\n".encode() for code in ("I.1.1", "II.3.2") for p in range(1, 8)))
+    shipped = Path(__file__).resolve().parents[2] / "framework" / "data" / "1plusmg-mlm.json"
+    plan = archive_input.read([ratings_csv], archive_input.Upload("mlm.json", shipped.read_bytes()),
+                              archive_input.Settings(points=3))
+    assert plan.ok, plan.refused
+    study = archive.store(plan, "MLM elsewhere", by=organiser())
+    assert [ri.wording["label"] for ri in study.rounds[0].round_items] == ["Indicator I.1.1", "Indicator II.3.2"]
+    book = openpyxl.Workbook()
+    book.active.append(["Item code", "Wording"])
+    book.active.append(["Q1", "Shared data"])
+    path = tmp_path / "items.xlsx"
+    book.save(path)
+    plan = archive_input.read([archive_input.Upload("r.csv", b"round,item,panelist,rating\n1,Q1,a,5\n1,Q1,b,4\n")],
+                              archive_input.Upload("items.xlsx", path.read_bytes()), archive_input.Settings())
+    assert plan.ok, plan.refused
+    assert plan.doc.find("Q1").statement == "Shared data"

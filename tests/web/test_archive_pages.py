@@ -27,7 +27,8 @@ LONG = ("round,item,panelist,rating,comment\n"
 # The same study as one wide file per round (one row per respondent, one column per item).
 WIDE_R1 = "id,Q1,Q2,Q3\np1,5,2,3\np2,5,4,3\np3,5,3,\np4,5,5,4\np5,5,1,2\n"
 WIDE_R2 = "id,Q2,Q3\np1,4,4\np2,4,3\np3,5,4\np4,5,4\np5,4,2\n"
-TEXTS = "code,text\nQ1,Data are shared under a national policy\nQ2,Funding is sustained beyond pilots\nQ3,Patients take part in governance\n"
+TEXTS = ("code,text\nQ1,Data are shared under a national policy\nQ2,Funding is sustained beyond pilots\n"
+         "Q3,Patients take part in governance\n")
 
 
 @pytest.fixture
