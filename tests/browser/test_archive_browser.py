@@ -2,7 +2,7 @@
 the report, every page saying it is archived (and every page checked by axe)."""
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import assert_accessible, login
 from tests.conftest import PASSWORD
 from tests.web.test_archive_pages import LONG, TEXTS
 
@@ -24,6 +24,7 @@ def test_organiser_previews_and_stores_an_archived_study_then_reads_its_results(
     page.get_by_role("button", name="Check the files and preview").click()
 
     assert page.get_by_text("2 round(s) · 3 items · 5 panelists").is_visible()
+    assert_accessible(page, "the preview (a POST response, so not among the visited pages axe checks at the end)")
     page.get_by_role("button", name="Store as an archived study").click()
     banner = page.locator("p.notice.archived")
     assert "imported from LimeSurvey 2023" in banner.inner_text()

@@ -114,6 +114,10 @@ def test_a_long_csv_is_previewed_then_stored_as_a_two_round_archived_study(app, 
     assert "2 round(s) · 3 items · 5 panelists" in text and "Store as an archived study" in text
     assert _counts(app) == before  # the preview stores nothing
     study_id = _confirm(client, preview)
+    again = client.post("/organiser/archives", data={"csrf_token": csrf_from(preview.data), "payload": html.unescape(
+        re.search(r'name="payload" value="([^"]*)"', preview.data.decode()).group(1))})
+    assert again.status_code == 400 and "already archived" in again.data.decode()  # a second click stores nothing
+    assert _counts(app)[0] == before[0] + 1
     _walk_the_archived_study(app, client, study_id)
 
 

@@ -48,10 +48,21 @@ CONSENT = ("Archived study: consent was collected by the original study, not on 
 RECORDED = "Recorded at import: {what} in round {next} of the imported study ({outcome})."
 
 
-def label(tool: str, sources: list[str], note: str = "") -> dict[str, Any]:
+def label(tool: str, sources: list[str], note: str = "", checksum: str = "") -> dict[str, Any]:
     """The study's archive record: what every page, report, package and release says about it."""
     return {"tool": tool.strip(), "source": ", ".join(sources), "note": note.strip(),
-            "reconstructed": bool(note.strip()), "imported_at": utcnow().isoformat()}
+            "reconstructed": bool(note.strip()), "imported_at": utcnow().isoformat(), "checksum": checksum}
+
+
+class AlreadyArchived(InvalidInput):
+    def __init__(self, study: Study) -> None:
+        super().__init__(f"These files were already archived as “{study.title}”; nothing was stored again.")
+
+
+def _already_archived(checksum: str, by: User) -> Study | None:
+    """The organiser's archived study of exactly these files (a second click on the confirmation, a reload)."""
+    mine = db.session.scalars(select(Study).where(Study.created_by_id == by.id, Study.archive.is_not(None)))
+    return next((s for s in mine if s.archive.get("checksum") == checksum), None)
 
 
 def store(plan: Plan, title: str, *, by: User, aims: str = "", note: str = "") -> Study:
@@ -61,11 +72,13 @@ def store(plan: Plan, title: str, *, by: User, aims: str = "", note: str = "") -
         raise InvalidInput("An archived study needs a title.")
     if not plan.ok:
         raise InvalidInput("The files were refused; correct them and check them again. " + "; ".join(plan.refused))
+    if plan.checksum and (twin := _already_archived(plan.checksum, by)) is not None:
+        raise AlreadyArchived(twin)
     version = _draft(plan, title, by)
     study = Study(title=title, aims=aims.strip(), contact=by.email, framework_version_id=version.id,
                   base_version_id=plan.base.id if plan.base else None, protocol=plan.protocol,
                   consent_text=CONSENT, created_by_id=by.id,
-                  archive=label(plan.settings.tool, plan.sources, note))
+                  archive=label(plan.settings.tool, plan.sources, note, plan.checksum))
     db.session.add(study)
     db.session.flush()
     db.session.add(StudyOrganiser(study_id=study.id, user_id=by.id))

@@ -7,6 +7,7 @@ Nothing here writes to the database: a file that is refused leaves no trace.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 import tempfile
@@ -71,6 +72,7 @@ class Plan:
     codes: dict[str, tuple[ItemKind, str, str, int | None]] = field(default_factory=dict)
     protocol: dict[str, Any] | None = None
     base: FrameworkVersion | None = None  # a stored version the draft is copied from (the demo: the shipped MLM)
+    checksum: str = ""  # SHA-256 over the files and settings: the same import confirmed twice is stored once
 
     @property
     def ok(self) -> bool:
@@ -229,7 +231,8 @@ def _framework_from_texts(table: list[tuple[int, str, str]], plan: Plan) -> fwli
 
 def read(ratings: list[Upload], texts: Upload | None, settings: Settings) -> Plan:
     """Check everything an import needs; never raises for bad input (plan.refused says what and where)."""
-    plan = Plan(settings=settings, sources=[u.filename for u in ratings] + ([texts.filename] if texts else []))
+    plan = Plan(settings=settings, sources=[u.filename for u in ratings] + ([texts.filename] if texts else []),
+                checksum=_checksum(ratings, texts, settings))
     if settings.shape not in SHAPES:
         plan.refused.append(f"unknown shape '{settings.shape}'")
     if settings.points not in POINTS:
@@ -251,6 +254,13 @@ def read(ratings: list[Upload], texts: Upload | None, settings: Settings) -> Pla
     if frame is not None:
         complete(plan, frame)
     return plan
+
+
+def _checksum(ratings: list[Upload], texts: Upload | None, settings: Settings) -> str:
+    digest = hashlib.sha256(repr(settings).encode())
+    for upload in [*ratings, *([texts] if texts else [])]:
+        digest.update(hashlib.sha256(upload.data).digest())
+    return digest.hexdigest()
 
 
 def complete(plan: Plan, frame: pd.DataFrame) -> None:
