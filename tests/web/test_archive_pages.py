@@ -81,6 +81,8 @@ def _walk_the_archived_study(app, client, study_id: int) -> None:
     assert label in client.get(f"/organiser/studies/{study_id}/flow").data.decode()
     report = client.get(f"/organiser/studies/{study_id}/report")
     assert report.status_code == 200 and label in report.data.decode() and b"ACCORD" in report.data
+    assert b"Protocol as recorded at import" in report.data and b"as pre-registered" not in report.data
+    assert b"registration / protocol fixed in advance (archived study: as the original study did it)" in report.data
     pdf = client.get(f"/organiser/studies/{study_id}/report.pdf")
     assert pdf.status_code == 200 and pdf.data[:4] == b"%PDF"
     package = client.get(f"/organiser/studies/{study_id}/data-package.zip")

@@ -145,9 +145,24 @@ def build(study: Study) -> dict[str, Any]:
         "item_codes": {i.id: i.code for i in study.items},
         "flow": flow(summaries),
         "completed_by_round": {r.number: completed_by[r.id] for r in rounds_},  # panelist ids who submitted
-        "accord_answered": ACCORD_ANSWERED,
-        "accord_by_hand": ACCORD_BY_HAND,
+        **accord(study),
     }
+
+
+# What the data of an archived study cannot answer: the original study fixed these, and its own papers say how.
+NOT_FROM_AN_ARCHIVE = {"protocol", "anonymity", "definition of consensus", "feedback", "how items were modified",
+                       "stopping rule"}
+
+
+def accord(study: Study) -> dict[str, list]:
+    """The ACCORD topics answered from the data and those left to the authors (more of them for an archive)."""
+    if not study.archive:
+        return {"accord_answered": ACCORD_ANSWERED, "accord_by_hand": ACCORD_BY_HAND}
+    left = [row for row in ACCORD_ANSWERED if any(f"Methods: {w}" in row[0] or f"/ {w}" in row[0]
+                                                  for w in NOT_FROM_AN_ARCHIVE)]
+    return {"accord_answered": [row for row in ACCORD_ANSWERED if row not in left],
+            "accord_by_hand": [f"{row[0]} (archived study: as the original study did it)" for row in left]
+            + ACCORD_BY_HAND}
 
 
 def public_composition(composition: dict[str, dict[str, int]], protocol: dict) -> dict[str, dict[str, int]]:
