@@ -76,6 +76,9 @@ def test_an_archived_study_refuses_a_round_panelists_invitations_and_ratings(dem
         panel.add(demo, "new@example.org", "New Expert", by=org)
     with pytest.raises(design.StudyArchived):
         panel.invite(demo, list(demo.panelists), by=org)
+    for change in (lambda p: panel.edit(p, by=org, stakeholder_group="x"), lambda p: panel.withdraw(p, "", by=org)):
+        with pytest.raises(design.StudyArchived):
+            change(demo.panelists[0])
     db.session.rollback()
     rnd = db.session.get(Round, demo.rounds[0].id)
     p = rnd.study.panelists[0]

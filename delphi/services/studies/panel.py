@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
-from delphi.models import MailLog, Panelist, Participation, Round, RoundStatus, Study, User
+from delphi.models import MailLog, Panelist, Participation, Round, RoundStatus, Study, TokenPurpose, User
 from delphi.services.accounts import audit, mail, users
 from delphi.services.studies import design
 
@@ -71,6 +71,7 @@ def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_g
          country: str = "", expertise: str = "") -> None:
     """The organiser corrects a panelist's details. Until the expert consents, the name is the organiser's own
     label (never the account's); from consent on it is the person's own (one account for every study)."""
+    design.require_live(panelist.study)
     before = {"group": panelist.stakeholder_group, "country": panelist.country, "expertise": panelist.expertise,
               "name": panelist.shown_name}
     name = (name or "").strip()
@@ -91,6 +92,7 @@ def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_g
 
 
 def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
+    design.require_live(panelist.study)  # an archived panel is part of the stored results
     if panelist.withdrawn_at is not None:
         raise InvalidInput(f"{panelist.pseudonym} has already withdrawn.")
     panelist.withdrawn_at = utcnow()
@@ -101,6 +103,7 @@ def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
 
 
 def reinstate(panelist: Panelist, *, by: User) -> None:
+    design.require_live(panelist.study)  # an archived panel is part of the stored results
     if panelist.withdrawn_at is None:
         raise InvalidInput(f"{panelist.pseudonym} has not withdrawn.")
     panelist.withdrawn_at = None
@@ -202,13 +205,15 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     todo = [p.user_id for p in panelists if p.invited_at is None and p.withdrawn_at is None]
     # Every account in one query, held here so p.user comes from the session, not one query per panelist.
     accounts = db.session.scalars(select(User).where(User.id.in_(todo))).all() if todo else []
+    next_path = f"/expert/studies/{study.id}/consent"
+    tokens = iter(users.issue_tokens(todo, TokenPurpose.INVITATION, users.invitation_ttl(), next_path))
     logged = []
     for p in panelists:
         if p.invited_at is not None or p.withdrawn_at is not None:
             continue
         purpose = purpose or invitation_purpose(study)
-        users.send_invitation(p.user, by, purpose, next_path=f"/expert/studies/{study.id}/consent",
-                              study_id=study.id, panelist_id=p.id)
+        users.send_invitation(p.user, by, purpose, next_path=next_path, study_id=study.id, panelist_id=p.id,
+                              raw=next(tokens))
         p.invited_at = utcnow()
         logged.append(dict(study_id=study.id, panelist_id=p.id, kind="invitation", sent_at=p.invited_at,
                            subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
