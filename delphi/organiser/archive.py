@@ -10,8 +10,8 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
-from wtforms import SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from delphi import jsonsafe, stats
 from delphi.errors import DomainError, InvalidInput
@@ -41,6 +41,14 @@ class ArchiveForm(FlaskForm):
                          description="e.g. Disagree=1,Neither=2,Agree=3 when the file holds words, not numbers.")
     missing = StringField("“Unable to rate” answers (optional)", validators=[Optional(), Length(max=500)],
                           description="e.g. 99,N/A — counted as abstentions.")
+    columns = StringField("Column names (optional)", validators=[Optional(), Length(max=500)],
+                          description="When the file names its columns otherwise: ROLE=COLUMN pairs, e.g. "
+                                      "panelist=Expert ID,rating=Answer (roles: round, item, panelist, rating, "
+                                      "question, comment, group).")
+    skip_rows = IntegerField("Lines above the header", default=0, validators=[Optional(), NumberRange(0, 100)],
+                             description="e.g. 1 when a title line sits above the table.")
+    sheet = StringField("Sheet (XLSX, optional)", validators=[Optional(), Length(max=100)],
+                        description="Its name or number; the first sheet otherwise.")
     note = TextAreaField("Note shown with the label (optional)", validators=[Optional(), Length(max=500)],
                          description="Anything a reader must know, e.g. that the ratings were reconstructed.")
 
@@ -49,7 +57,8 @@ def _settings(data: dict) -> archive_input.Settings:
     return archive_input.Settings(shape=str(data.get("shape") or "long"), points=int(data.get("points") or 5),
                                   rule=str(data.get("rule") or "mlm-2021"), id_column=str(data.get("id_column") or ""),
                                   labels=str(data.get("labels") or ""), missing=str(data.get("missing") or ""),
-                                  tool=str(data.get("tool") or ""))
+                                  tool=str(data.get("tool") or ""), columns=str(data.get("columns") or ""),
+                                  skip_rows=int(data.get("skip_rows") or 0), sheet=str(data.get("sheet") or ""))
 
 
 @bp.get("/archives/new")
@@ -72,7 +81,8 @@ def preview_archive():
         if texts is None:
             form.texts.errors = [*form.texts.errors, "Choose the file with the item texts."]
         return render_template("organiser/archive_import.html", form=form), 400
-    fields = {k: form[k].data for k in ("shape", "points", "rule", "id_column", "labels", "missing", "tool")}
+    fields = {k: form[k].data for k in ("shape", "points", "rule", "id_column", "labels", "missing", "tool", "columns",
+                                          "skip_rows", "sheet")}
     plan = archive_input.read(uploads, texts, _settings(fields))
     payload = {"title": form.title.data, "aims": form.aims.data or "", "note": form.note.data or "",
                "settings": fields, "texts": _pack(texts), "ratings": [_pack(u) for u in uploads]}

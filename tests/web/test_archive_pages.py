@@ -137,6 +137,15 @@ def test_a_wide_csv_per_round_makes_the_same_archived_study(app, client, login_a
     _walk_the_archived_study(app, client, study_id)
 
 
+def test_other_column_names_and_a_title_line_are_read_as_delphi_analyse_reads_them(app, client, login_as, olga):
+    login_as("olga@example.org")
+    sheet = "Welphi export, 2023\n" + LONG.replace("round,item,panelist,rating,comment",
+                                                   "Round,Statement,Expert ID,Answer,Remark")
+    preview = _form(client, [("welphi.csv", sheet)], skip_rows="1", columns="panelist=Expert ID,rating=Answer")
+    assert preview.status_code == 200, preview.data.decode()
+    assert "2 round(s) · 3 items · 5 panelists" in preview.data.decode()
+
+
 def test_a_refused_file_shows_its_line_and_stores_nothing(app, client, login_as, olga):
     login_as("olga@example.org")
     before = _counts(app)

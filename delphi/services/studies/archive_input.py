@@ -23,7 +23,7 @@ from delphi import stats
 from delphi.models import FrameworkVersion, ItemKind
 from delphi.services.frameworks import files as framework_files
 from delphi.services.studies import design, protocols
-from delphi.stats.readers.options import parse_labels, parse_missing
+from delphi.stats.readers.options import parse_columns, parse_labels, parse_missing
 from delphi.stats.workbook import first_sheet_values
 
 SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
@@ -57,6 +57,9 @@ class Settings:
     labels: str = ""
     missing: str = ""
     tool: str = ""
+    columns: str = ""   # ROLE=COLUMN pairs, as `delphi analyse --columns`
+    skip_rows: int = 0  # lines or rows above the header (a title)
+    sheet: str = ""     # an XLSX sheet by name or 1-based number
 
 
 @dataclass
@@ -112,6 +115,13 @@ def read_ratings(uploads: list[Upload], settings: Settings) -> pd.DataFrame:
         # One pair a line: parse_labels then never takes the text for a file name (the web reads no server file).
         options["labels"] = parse_labels(settings.labels.replace(",", "\n") + "\n")
     options["missing"] = parse_missing(settings.missing)
+    options["columns"] = parse_columns(settings.columns)
+    if not 0 <= settings.skip_rows <= 100:
+        raise stats.RatingsError("lines above the header: give 0 to 100")
+    options["skip_rows"] = settings.skip_rows
+    sheet = settings.sheet.strip()
+    if sheet:
+        options["sheet"] = int(sheet) if sheet.isdigit() else sheet
     with tempfile.TemporaryDirectory(prefix="delphi-archive-") as tmp:
         paths = []
         for n, upload in enumerate(uploads):
