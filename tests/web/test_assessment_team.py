@@ -261,7 +261,7 @@ def test_a_refused_target_does_not_discard_the_evidence_typed_after_it(app, clie
 
 
 def test_a_refused_field_on_the_page_keeps_its_value_and_message_and_the_rest_is_saved(app, client, solo):
-    aid, ind = solo["aid"], solo["ind"]
+    ind = solo["ind"]
     form = form_of(client.get(solo["url"]).data)
     form.update({f"a{ind}-current_level": "4", f"a{ind}-target_level": "2", f"a{ind}-evidence": "Board minutes",
                  "next": "1"})
@@ -269,7 +269,7 @@ def test_a_refused_field_on_the_page_keeps_its_value_and_message_and_the_rest_is
     assert r.status_code == 400  # stays on the page: nothing refused is lost by going on
     html = r.data.decode()
     assert f'id="a{ind}-target_level-error"' in html and "The target level (2) is below the current level (4)" in html
-    assert re.search(rf'<option value="2" selected>Level 2', html.split(f'id="a{ind}-target_level"')[1])
+    assert re.search(r'<option value="2" selected>Level 2', html.split(f'id="a{ind}-target_level"')[1])
     assert "Board minutes" in html
     assert _answer(app, ind) == {"evidence": "Board minutes", "target_level": None, "current_level": 4, "revision": 1}
     # Without JavaScript, the links to other domains warn that the refused value is not saved.

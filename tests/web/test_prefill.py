@@ -7,10 +7,10 @@ import csv
 import io
 import zipfile
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from delphi.extensions import db
-from delphi.models import Decision, Panelist, Rating, Round, Study
+from delphi.models import Decision, Rating, Round
 from delphi.services.studies import decisions, design, ratings, results, rounds
 from delphi.services.studies.protocols import respondents as respondent_rule
 from tests.conftest import csrf_from
