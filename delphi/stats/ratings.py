@@ -8,7 +8,6 @@ group or country). Other columns are ignored; header names are matched case-inse
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
