@@ -49,6 +49,14 @@ class ArchiveForm(FlaskForm):
                              description="e.g. 1 when a title line sits above the table.")
     sheet = StringField("Sheet (XLSX, optional)", validators=[Optional(), Length(max=100)],
                         description="Its name or number; the first sheet otherwise.")
+    encoding = SelectField("Text encoding (CSV)", default="", choices=[
+        SelectChoice("", "Found by itself (UTF-8, with or without BOM, or UTF-16 as Excel's Unicode text)"),
+        SelectChoice("cp1252", "Windows-1252 (Excel's CSV on Windows in Western Europe)"),
+        SelectChoice("latin-1", "ISO-8859-1 (Latin-1)"), SelectChoice("utf-8", "UTF-8"),
+        SelectChoice("utf-16", "UTF-16")])
+    item_columns = StringField("Item columns (wide tables, optional)", validators=[Optional(), Length(max=200)],
+                               description="A regular expression naming them, e.g. ^Q\\d+ ; otherwise every column "
+                                           "whose values are ratings.")
     note = TextAreaField("Note shown with the label (optional)", validators=[Optional(), Length(max=500)],
                          description="Anything a reader must know, e.g. that the ratings were reconstructed.")
 
@@ -58,7 +66,9 @@ def _settings(data: dict) -> archive_input.Settings:
                                   rule=str(data.get("rule") or "mlm-2021"), id_column=str(data.get("id_column") or ""),
                                   labels=str(data.get("labels") or ""), missing=str(data.get("missing") or ""),
                                   tool=str(data.get("tool") or ""), columns=str(data.get("columns") or ""),
-                                  skip_rows=int(data.get("skip_rows") or 0), sheet=str(data.get("sheet") or ""))
+                                  skip_rows=int(data.get("skip_rows") or 0), sheet=str(data.get("sheet") or ""),
+                                  encoding=str(data.get("encoding") or ""),
+                                  item_columns=str(data.get("item_columns") or ""))
 
 
 @bp.get("/archives/new")
@@ -82,7 +92,7 @@ def preview_archive():
             form.texts.errors = [*form.texts.errors, "Choose the file with the item texts."]
         return render_template("organiser/archive_import.html", form=form), 400
     fields = {k: form[k].data for k in ("shape", "points", "rule", "id_column", "labels", "missing", "tool", "columns",
-                                          "skip_rows", "sheet")}
+                                          "skip_rows", "sheet", "encoding", "item_columns")}
     plan = archive_input.read(uploads, texts, _settings(fields))
     payload = {"title": form.title.data, "aims": form.aims.data or "", "note": form.note.data or "",
                "settings": fields, "texts": _pack(texts), "ratings": [_pack(u) for u in uploads]}

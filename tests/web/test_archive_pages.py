@@ -188,3 +188,36 @@ def test_an_archived_study_opens_no_round_and_invites_nobody(app, client, login_
         study = db.session.get(Study, study_id)
         assert len(study.rounds) == 2 and all(not r.is_open for r in study.rounds)
         assert db.session.scalar(select(func.count(Panelist.id)).where(Panelist.study_id == study_id)) == 5
+
+
+def test_a_windows_csv_and_named_item_columns_are_read_as_the_form_says(app, client, login_as, olga):
+    """The form offers what delphi analyse offers for these: the encoding (Excel on Windows writes Windows-1252)
+    and, for a wide table, a regular expression naming the item columns."""
+    login_as("olga@example.org")
+    cp1252 = LONG.replace("too vague", "zu vage – Prüfung nötig").encode("cp1252")
+    page = client.get("/organiser/archives/new")
+    data = {"csrf_token": csrf_from(page.data), "title": "Windows file", "tool": "Excel", "shape": "long",
+            "points": "5", "rule": "mlm-2021", "ratings": [(io.BytesIO(cp1252), "ratings.csv")],
+            "texts": (io.BytesIO(TEXTS.encode()), "items.csv")}
+    refused = client.post("/organiser/archives/preview", data=dict(data), content_type="multipart/form-data")
+    assert refused.status_code == 400 and "cp1252" in refused.data.decode()
+    page = client.get("/organiser/archives/new")
+    data.update(csrf_token=csrf_from(page.data), encoding="cp1252",
+                ratings=[(io.BytesIO(cp1252), "ratings.csv")], texts=(io.BytesIO(TEXTS.encode()), "items.csv"))
+    preview = client.post("/organiser/archives/preview", data=data, content_type="multipart/form-data")
+    assert preview.status_code == 200, preview.data.decode()[:2000]
+    study_id = _confirm(client, preview)
+    with app.app_context():
+        from delphi.models import Comment
+
+        assert db.session.scalar(select(Comment.text).join(Round).where(Round.study_id == study_id)) == \
+            "zu vage – Prüfung nötig"
+    # LimeSurvey's `lastpage` holds small numbers that look like ratings: only the expression tells them apart.
+    wide = "id,lastpage,Q1,Q2,Q3\np1,3,5,2,3\np2,3,5,4,3\np3,2,5,3,\np4,3,5,5,4\np5,3,5,1,2\n"
+    preview = _form(client, [("round1.csv", wide)], title="Wide with dates", shape="wide", id_column="id",
+                    item_columns=r"^Q\d+$")
+    assert preview.status_code == 200, preview.data.decode()[:2000]
+    text = preview.data.decode()
+    assert "1 round(s) · 3 items · 5 panelists" in text and "<code>lastpage</code>" not in text
+    # The rounds table counts the items as numbers (a dict's .items once printed a method there).
+    assert re.search(r'<tr><td>1</td><td class="num">3</td><td class="num">5</td>', text)

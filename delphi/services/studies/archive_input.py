@@ -60,6 +60,8 @@ class Settings:
     columns: str = ""   # ROLE=COLUMN pairs, as `delphi analyse --columns`
     skip_rows: int = 0  # lines or rows above the header (a title)
     sheet: str = ""     # an XLSX sheet by name or 1-based number
+    encoding: str = ""  # a CSV's text encoding; empty: UTF-8 (with or without BOM) or UTF-16 with BOM, found
+    item_columns: str = ""  # wide tables: a regular expression naming the item columns
 
 
 @dataclass
@@ -122,6 +124,11 @@ def read_ratings(uploads: list[Upload], settings: Settings) -> pd.DataFrame:
     sheet = settings.sheet.strip()
     if sheet:
         options["sheet"] = int(sheet) if sheet.isdigit() else sheet
+    if settings.encoding.strip():
+        options["encoding"] = settings.encoding.strip()
+    if settings.item_columns.strip():
+        options["item_columns"] = settings.item_columns.strip()
+        options.setdefault("wide", True)
     with tempfile.TemporaryDirectory(prefix="delphi-archive-") as tmp:
         paths = []
         for n, upload in enumerate(uploads):
