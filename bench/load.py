@@ -642,7 +642,8 @@ def main() -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DELPHI_", "RATELIMIT_"))}
         env.update(DELPHI_ENV="production", DATABASE_URL=pg_url, SECRET_KEY=secrets.token_hex(32),
                    DELPHI_INSTANCE_DIR=str(workdir), LOG_FORMAT="json", MAIL_BACKEND="smtp",  # no mail is sent here
-                   LOGIN_RATE_LIMIT="100000 per minute")  # every simulated expert logs in from 127.0.0.1
+                   LOGIN_RATE_LIMIT="100000 per minute",  # every simulated expert logs in from 127.0.0.1
+                   JOBS_MODE="inline")  # no worker runs beside the bench, and it sends no mail
         if redis_uri:
             env["RATELIMIT_STORAGE_URI"] = redis_uri
             limiter_note = f"rate limits in redis ({redis_uri})"

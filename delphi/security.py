@@ -112,6 +112,10 @@ def check_startup(app: Flask, *, development: bool, production: bool) -> None:
         if cfg.get("MAIL_BACKEND") == "file":
             raise RuntimeError("MAIL_BACKEND=file writes every message, reset and invitation links included, to "
                                "disk: production needs MAIL_BACKEND=smtp (MAIL_SERVER, MAIL_PORT, ...).")
+        if cfg.get("JOBS_MODE") == "rq" and not cfg.get("JOBS_REDIS_URL"):
+            # A missing setting is refused at once; redis being down later is not (mail waits in the outbox).
+            raise RuntimeError("JOBS_MODE=rq needs redis: set JOBS_REDIS_URL (or a redis:// RATELIMIT_STORAGE_URI), "
+                               "e.g. redis://127.0.0.1:6379/0, and run `make worker` beside the app.")
         if not cfg.get("TRUSTED_HOSTS"):
             cfg["TRUSTED_HOSTS"] = [urlsplit(cfg["BASE_URL"]).hostname]
         # Checked before Flask (and after ProxyFix, which create_app wraps around this): Flask's own check of

@@ -71,7 +71,8 @@ def production(monkeypatch, **attributes) -> type:
     monkeypatch.setenv("SECRET_KEY", "a" * 64)
     monkeypatch.setenv("DATABASE_URL", TestConfig.SQLALCHEMY_DATABASE_URI)
     defaults = {"SECRET_KEY": "a" * 64, "SQLALCHEMY_DATABASE_URI": TestConfig.SQLALCHEMY_DATABASE_URI,
-                "MAIL_BACKEND": "smtp", "BASE_URL": "https://delphi.example.org"}
+                "MAIL_BACKEND": "smtp", "BASE_URL": "https://delphi.example.org",
+                "JOBS_REDIS_URL": "redis://127.0.0.1:6379/0"}
     return type("Production", (ProductionConfig,), {**defaults, **attributes})
 
 
@@ -130,6 +131,14 @@ def test_production_refuses_the_file_mail_backend(monkeypatch):
 
     with pytest.raises(RuntimeError, match="MAIL_BACKEND"):
         create_app(production(monkeypatch, MAIL_BACKEND="file"))
+
+
+def test_production_with_the_job_queue_refuses_to_start_without_redis(monkeypatch):
+    """A missing setting is refused at start (redis being down later is not: mail waits in the outbox)."""
+    from delphi import create_app
+
+    with pytest.raises(RuntimeError, match="JOBS_REDIS_URL"):
+        create_app(production(monkeypatch, JOBS_MODE="rq", JOBS_REDIS_URL=None))
 
 
 # 3. Tokens die with a password change ---------------------------------------------------------------------------
