@@ -23,7 +23,7 @@ def _fail(message: str) -> None:
 @click.argument("email")
 @click.option("--name", default="Administrator", show_default=True)
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              help="At least 10 characters.")
+              help="At least 12 characters, not a common password.")
 @with_appcontext
 def create_admin(email: str, name: str, password: str) -> None:
     """Create a platform administrator (or grant the role to an existing account)."""
