@@ -61,7 +61,7 @@ def benchmark_opt_in(org_id: int):
     return redirect(url_for("assessor.organisation", org_id=org_id))
 
 
-def _version_choices() -> list[SelectChoice]:
+def version_choices() -> list[SelectChoice]:
     versions = lifecycle.assessable_versions()
     if not versions:  # a fresh installation offers the shipped 1+MG MLM
         from delphi.services.frameworks import versions as frameworks
@@ -82,7 +82,7 @@ def new_assessment(org_id: int):
     oa = load_organisation(org_id)
     require(oa.is_lead)
     form = AssessmentForm()
-    form.version.choices = _version_choices()
+    form.version.choices = version_choices()
     form.team.choices = _team_choices(oa.organisation)
     if not form.is_submitted():
         form.team.data = [current_user.id]

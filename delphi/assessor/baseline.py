@@ -13,7 +13,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from delphi.assessor.access import load_organisation, require
-from delphi.assessor.assessments import _version_choices
+from delphi.assessor.assessments import version_choices
 from delphi.assessor.blueprint import bp
 from delphi.assessor.forms import BaselineForm
 from delphi.errors import DomainError
@@ -29,7 +29,7 @@ def import_baseline(org_id: int):
     oa = load_organisation(org_id)
     require(oa.is_lead)
     form = BaselineForm()
-    form.version.choices = _version_choices()
+    form.version.choices = version_choices()
     if form.validate_on_submit():
         data = form.file.data.read()
         version = db.get_or_404(FrameworkVersion, form.version.data)

@@ -204,7 +204,7 @@ def publish_due(*, by: User | None = None) -> list[tuple[FrameworkVersion, Bench
     edition, where enough organisations contribute. Returns (version, edition or None, what happened)."""
     out = []
     for row in overview():
-        if row.latest is not None and not _changed(row.version.id, row.latest):
+        if row.latest is not None and not row.changed:  # overview() compared them already
             out.append((row.version, None, "unchanged since the latest edition"))
             continue
         try:
