@@ -89,6 +89,7 @@ class Config:
     JOBS_BENCHMARKS_SECONDS = int(os.environ.get("JOBS_BENCHMARKS_SECONDS", 24 * 3600))
     JOBS_PUBLISH_BENCHMARKS = _bool("JOBS_PUBLISH_BENCHMARKS", True)
     JOBS_EXPIRE_TOKENS_SECONDS = int(os.environ.get("JOBS_EXPIRE_TOKENS_SECONDS", 3600))
+    JOBS_OUTPUTS_SWEEP_SECONDS = int(os.environ.get("JOBS_OUTPUTS_SWEEP_SECONDS", 60))
     OUTBOX_BATCH = int(os.environ.get("OUTBOX_BATCH", 100))  # messages per SMTP session
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", 8))
     OUTBOX_BACKOFF_SECONDS = float(os.environ.get("OUTBOX_BACKOFF_SECONDS", 60))  # 1, 2, 4 … minutes

@@ -20,11 +20,12 @@ BLUEPRINTS = ("admin", "api", "assessor", "auth", "expert", "organiser", "public
 # Which service packages each may import (besides itself); see delphi/services/__init__.py.
 SERVICE_LAYERS: dict[str, set[str]] = {
     "accounts": set(),
+    "prepared": set(),
     "frameworks": {"accounts"},
-    "studies": {"accounts", "frameworks"},
-    "release": {"accounts", "frameworks", "studies"},
-    "assessments": {"accounts", "frameworks"},
-    "operations": {"accounts", "frameworks", "studies", "release", "assessments"},
+    "studies": {"accounts", "frameworks", "prepared"},
+    "release": {"accounts", "frameworks", "studies", "prepared"},
+    "assessments": {"accounts", "frameworks", "prepared"},
+    "operations": {"accounts", "frameworks", "studies", "release", "assessments", "prepared"},
 }
 FLASK_OR_DATABASE = ("flask", "flask_login", "flask_wtf", "flask_sqlalchemy", "flask_migrate", "flask_limiter",
                      "werkzeug", "sqlalchemy", "alembic", "psycopg", "redis")

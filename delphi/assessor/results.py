@@ -2,12 +2,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from delphi import preparing
 from delphi.assessor.access import Access, load_assessment, load_organisation, require
 from delphi.assessor.access import page_context as _context
 from delphi.assessor.blueprint import bp
@@ -178,14 +178,13 @@ def export(assessment_id: int, fmt: str):
     acc = load_assessment(assessment_id)
     if fmt not in ("json", "xlsx", "pdf"):
         abort(404)
+    if fmt == "pdf":  # built by a worker and kept (services/operations/outputs.py)
+        return preparing.respond("assessment-pdf", acc.assessment.id,
+                                 assessment_exports.filename_of(acc.assessment, "pdf"),
+                                 back_url=url_for("assessor.results", assessment_id=acc.assessment.id),
+                                 back_label="Back to the results")
     report = assessment_exports.build(acc.assessment)
     if fmt == "json":
         body = json.dumps(assessment_exports.to_json(report), indent=2, ensure_ascii=False)
         return _download(body, "application/json", assessment_exports.filename(report, "json"))
-    if fmt == "xlsx":
-        return _download(assessment_exports.to_xlsx(report), XLSX_MIME, assessment_exports.filename(report, "xlsx"))
-    html = render_template("assessor/report.html", report=report, methods=assessment_results.METHODS,
-                           benchmark_method=report.benchmark.method)
-    static = Path(current_app.static_folder or "")
-    pdf = assessment_exports.to_pdf(html, [str(static / "assessment.css")])
-    return _download(pdf, "application/pdf", assessment_exports.filename(report, "pdf"))
+    return _download(assessment_exports.to_xlsx(report), XLSX_MIME, assessment_exports.filename(report, "xlsx"))

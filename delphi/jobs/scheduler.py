@@ -28,6 +28,7 @@ SCHEDULE = (
     Periodic("send_reminders", "JOBS_REMINDERS_SECONDS"),
     Periodic("publish_benchmarks", "JOBS_BENCHMARKS_SECONDS"),
     Periodic("expire_tokens", "JOBS_EXPIRE_TOKENS_SECONDS"),
+    Periodic("prepare_outputs", "JOBS_OUTPUTS_SWEEP_SECONDS"),  # builds whose job redis lost or whose worker died
 )
 
 

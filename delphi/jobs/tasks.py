@@ -73,3 +73,33 @@ def expire_tokens() -> dict[str, int]:
         finally:
             db.session.remove()
     return {"tokens": tokens, "mails": mails}
+
+
+def prepare_output(row_id: int) -> str:
+    """Build one prepared output (a report PDF, a data package, an assessment PDF) and keep it."""
+    from delphi.services.operations import outputs
+
+    with app_context():
+        try:
+            return outputs.build(row_id)
+        finally:
+            db.session.remove()
+
+
+def prepare_outputs() -> list[int]:
+    """The sweep: hand builds to the workers again when redis lost their job or a worker died mid-build."""
+    from delphi.jobs import queue
+    from delphi.services.operations import outputs
+
+    with app_context() as app:
+        try:
+            rows = outputs.due()
+        finally:
+            db.session.remove()
+        if app.config["JOBS_MODE"] == "rq":
+            for row_id in rows:
+                queue.enqueue(app, "prepare_output", row_id)
+        else:
+            for row_id in rows:
+                prepare_output(row_id)
+    return rows

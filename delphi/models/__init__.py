@@ -13,6 +13,7 @@ from delphi.models.framework import (
     VersionStatus,
 )
 from delphi.models.outbox import OutboxMessage, OutboxStatus
+from delphi.models.prepared import OutputStatus, PreparedOutput
 from delphi.models.organisation import Organisation, OrganisationMember, OrganisationRole
 from delphi.models.study import (
     Comment,
@@ -35,6 +36,8 @@ from delphi.models.study import (
 from delphi.models.user import PlatformRole, Token, TokenPurpose, User, UserRole
 
 __all__ = [
+    "OutputStatus",
+    "PreparedOutput",
     "Comment",
     "Decision",
     "Item",

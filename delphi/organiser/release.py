@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from delphi.downloads import attachment, slugged
+from delphi import preparing
+from delphi.downloads import slugged
 from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.forms import EmptyForm
 from delphi.organiser.blueprint import bp
 from delphi.permissions import is_organiser, load_study_for_organiser, require
-from delphi.services.release import data_package, pdf, publication, report
+from delphi.services.release import publication, report
 
 
 @bp.get("/studies/<int:study_id>/flow")
@@ -84,11 +85,15 @@ def study_report(study_id: int):
 @require(is_organiser)
 def study_report_pdf(study_id: int):
     st = load_study_for_organiser(study_id)
-    return attachment(pdf.render(st), f"delphi-report-study-{st.id}-{slugged(st.title)}.pdf", "application/pdf")
+    return preparing.respond("study-report-pdf", st.id, f"delphi-report-study-{st.id}-{slugged(st.title)}.pdf",
+                             back_url=url_for("organiser.study_report", study_id=st.id),
+                             back_label="Back to the report")
 
 
 @bp.get("/studies/<int:study_id>/data-package.zip")
 @require(is_organiser)
 def study_data_package(study_id: int):
     st = load_study_for_organiser(study_id)
-    return attachment(data_package.build(st), f"delphi-study-{st.id}-data-{slugged(st.title)}.zip", "application/zip")
+    return preparing.respond("study-data-package", st.id, f"delphi-study-{st.id}-data-{slugged(st.title)}.zip",
+                             back_url=url_for("organiser.study_report", study_id=st.id),
+                             back_label="Back to the report")

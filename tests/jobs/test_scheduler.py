@@ -18,8 +18,10 @@ def test_a_round_closes_within_a_minute_of_its_deadline_and_each_job_runs_once_p
     last: dict[str, int] = {}
     assert sorted(scheduler.due(app, 1_000_000.0, last)) == sorted(p.task for p in scheduler.SCHEDULE)
     assert scheduler.due(app, 1_000_001.0, last) == []
+    # 30 s later: a new 30 s period, and (1,000,030 s past the epoch) a new minute for the outputs' sweep too.
     assert scheduler.due(app, 1_000_000.0 + app.config["JOBS_CLOSE_ROUNDS_SECONDS"], last) == [
-        "deliver_mail", "close_due_rounds"]
+        "deliver_mail", "close_due_rounds", "prepare_outputs"]
+    assert scheduler.due(app, 1_000_000.0 + 60, last) == ["deliver_mail", "close_due_rounds"]
 
 
 def test_in_development_the_scheduler_runs_the_jobs_in_process(app):

@@ -70,7 +70,7 @@ def post(client, case: Case, w: W.World, token: str | None):
 @pytest.fixture
 def no_pdf_rendering(monkeypatch):
     """The sweep is about who may see a PDF, not about WeasyPrint: render a stub (saves seconds)."""
-    monkeypatch.setattr("delphi.services.release.pdf.render", lambda study: b"%PDF-stub")
+    monkeypatch.setattr("delphi.services.release.pdf.render", lambda study, *_, **__: b"%PDF-stub")
     monkeypatch.setattr("delphi.services.assessments.exports.to_pdf", lambda html, css: b"%PDF-stub")
 
 

@@ -17,7 +17,7 @@ PUBLIC = {"public.index", "public.framework_version", "public.study_report",
 
 @pytest.fixture
 def no_pdf_rendering(monkeypatch):
-    monkeypatch.setattr("delphi.services.release.pdf.render", lambda study: b"%PDF-stub")
+    monkeypatch.setattr("delphi.services.release.pdf.render", lambda study, *_, **__: b"%PDF-stub")
     monkeypatch.setattr("delphi.services.assessments.exports.to_pdf", lambda html, css: b"%PDF-stub")
 
 

@@ -103,8 +103,15 @@ def build(assessment: Assessment) -> Report:
 
 
 def filename(report: Report, extension: str) -> str:
+    return filename_of(report.assessment, extension)
+
+
+def filename_of(assessment: Assessment, extension: str) -> str:
     # Letters of every script are kept: the download sends the name RFC 6266-encoded (delphi/downloads.py).
-    return f"assessment-{report.assessment.id}-{slugged(report.assessment.title, fallback='report')}.{extension}"
+    return f"assessment-{assessment.id}-{slugged(assessment.title, fallback='report')}.{extension}"
+
+
+STATIC = Path(__file__).resolve().parents[2] / "static"
 
 
 def _summary(s: Summary) -> dict[str, Any]:
@@ -306,3 +313,20 @@ def document(html: str, stylesheet_paths: list[str]):
 def to_pdf(html: str, stylesheet_paths: list[str]) -> bytes:
     """The report as a tagged PDF (PDF/UA-1): the title from <title>, the language from <html lang>."""
     return document(html, stylesheet_paths).write_pdf(pdf_variant=PDF_VARIANT)
+
+
+def _quiet(stage: str, percent: int) -> None:
+    return None
+
+
+def render_pdf(assessment: Assessment, progress=_quiet) -> bytes:
+    """The assessment's report PDF (a worker builds it: services/operations/outputs.py)."""
+    from flask import render_template
+
+    progress("Collecting the answers", 5)
+    report = build(assessment)
+    html = render_template("assessor/report.html", report=report, methods=METHODS,
+                           benchmark_method=report.benchmark.method)
+    progress("Laying out the pages", 30)
+    return to_pdf(html, [str(STATIC / "assessment.css")])
+

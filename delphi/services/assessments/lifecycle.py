@@ -35,6 +35,7 @@ from delphi.models.assessment import (
     AssessmentTeamMember,
 )
 from delphi.services.accounts import audit
+from delphi.services.prepared import store as prepared
 
 TITLE_MAX = 200
 
@@ -317,6 +318,7 @@ def finalise(assessment: Assessment, *, by: User | None) -> None:
         raise AssessmentFinalised(assessment)
     db.session.expire(assessment)
     audit.record(by, "finalise_assessment", "assessment", assessment.id, after={"finalised_at": now.isoformat()})
+    prepared.prepare_soon("assessment", assessment.id)  # the report PDF the team will download
 
 
 def set_benchmark_opt_in(org: Organisation, opt_in: bool, *, by: User | None) -> None:

@@ -128,9 +128,14 @@ def _decoder(column: Column) -> Callable[[Any], Any]:
     return lambda v: v
 
 
+# Derived data, rebuilt from the rest on the first download (services/operations/outputs.py): not backed up.
+DERIVED = frozenset({"prepared_outputs"})
+
+
 def _tables() -> list[Table]:
-    """Every table of the models, parents before children (the order of the dump and of the restore)."""
-    return list(db.metadata.sorted_tables)
+    """Every table of the models but the derived ones, parents before children (the order of the dump and of
+    the restore)."""
+    return [t for t in db.metadata.sorted_tables if t.name not in DERIVED]
 
 
 # --- backup ------------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import zipfile
+from collections.abc import Callable
 
 import framework as fwlib
 
@@ -88,7 +89,12 @@ def _public_ratings(study: Study, which: dict, group_of: dict[str, str]) -> byte
     return frame.to_csv(index=False).encode("utf-8")
 
 
-def build(study: Study) -> bytes:
+def _quiet(stage: str, percent: int) -> None:
+    return None
+
+
+def build(study: Study, progress: Callable[[str, int], None] = _quiet) -> bytes:
+    progress("Collecting the results", 5)
     data = report.build(study)
     attributes = published_attributes(study)
     generalised = attributes != {p.id: (p.stakeholder_group or "", p.country or "") for p in study.panelists}
@@ -116,6 +122,7 @@ def build(study: Study) -> bytes:
                                      ["pseudonym", "stakeholder_group", "country", "invited", "consented",
                                       "rounds_completed"]))
         which = protocols.counted(study.protocol)
+        progress("Writing the ratings", 25)
         z.writestr("ratings.csv", _public_ratings(study, which, group_of) if generalised
                    else exports.ratings_csv(study, **which))
         if any(v is not None for v in which.values()):  # the ratings the statistics left out, for the record
@@ -151,6 +158,7 @@ def build(study: Study) -> bytes:
               "after": json.dumps(d.after, ensure_ascii=False) if d.after else ""}
              for table in data["item_tables"] for d in [row["decision"] for row in table["rows"]] if d],
             ["round", "item", "outcome", "decision", "reason", "before", "after"]))
+        progress("Writing the results of each round", 70)
         for rnd in study.rounds:
             if rnd.results:
                 stored = _public_results(rnd.results, kept) if generalised else rnd.results

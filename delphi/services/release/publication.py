@@ -10,6 +10,7 @@ from delphi.extensions import db
 from delphi.models import FrameworkVersion, Study, StudyStatus, User, VersionStatus
 from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
+from delphi.services.prepared import store as prepared
 from delphi.services.studies import results
 
 
@@ -74,6 +75,7 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
     db.session.flush()
     audit.record(by, "release_study", "study", study.id, after={"version": version.ref,
                                                                 "checksum": version.checksum})
+    prepared.prepare_soon("study", study.id)
     return version
 
 
@@ -93,6 +95,7 @@ def end_without_release(study: Study, reason: str, *, by: User) -> None:
     study.finished_at = utcnow()
     db.session.flush()
     audit.record(by, "end_study", "study", study.id, after={"released": False, "reason": reason})
+    prepared.prepare_soon("study", study.id)
 
 
 def suggest_label(study: Study) -> str:

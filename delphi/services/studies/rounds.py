@@ -27,6 +27,7 @@ from delphi.models import (
 )
 from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
+from delphi.services.prepared import store as prepared
 from delphi.services.studies import design, panel, results
 from delphi.services.studies import items as study_items
 from delphi.services.studies.round_lock import RoundNotOpen
@@ -108,6 +109,7 @@ def close(rnd: Round, *, by: User | None) -> None:
     rnd.results = results.compute(rnd)
     db.session.flush()
     audit.record(by, "close_round", "round", rnd.id, after={"round": rnd.number})
+    prepared.prepare_soon("study", rnd.study_id)  # its report and data package, for the organiser
 
 
 def close_due(now: datetime | None = None) -> list[Round]:
