@@ -15,3 +15,6 @@ def init_app(app: Flask) -> None:
     from delphi.jobs import dispatch
 
     dispatch.register(app)
+    if app.config.get("JOBS_MODE") == "rq":
+        # Imported now, not in the first request that queues a job: RQ takes about a second to import.
+        from delphi.jobs import queue  # noqa: F401

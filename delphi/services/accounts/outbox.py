@@ -19,6 +19,7 @@ from flask import current_app
 from sqlalchemy import and_, delete, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from delphi import bulk
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import OutboxMessage, OutboxStatus
@@ -46,7 +47,7 @@ def write_pending(session=None) -> None:
     session = session or db.session
     pending = session.info.pop("outbox_pending", None)
     if pending:
-        ids = session.connection().execute(_INSERT, pending).scalars().all()
+        ids = bulk.insert_rows(T, pending, returning="id", conn=session.connection())
         session.info.setdefault("outbox_new", set()).update(ids)
 
 

@@ -7,10 +7,10 @@ from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from delphi import security
+from delphi import bulk, security
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -134,7 +134,7 @@ def issue_tokens(user_ids: list[int], purpose: TokenPurpose, ttl: timedelta, nex
     now = utcnow()
     made = [security.new_token() for _ in user_ids]
     if made:
-        db.session.execute(insert(Token), [dict(user_id=uid, purpose=purpose, token_hash=digest, created_at=now,
+        bulk.insert_rows(Token.__table__, [dict(user_id=uid, purpose=purpose, token_hash=digest, created_at=now,
                                                 expires_at=now + ttl, next_path=next_path)
                                            for uid, (_, digest) in zip(user_ids, made, strict=True)])
     return [raw for raw, _ in made]

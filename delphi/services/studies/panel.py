@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
+from delphi import bulk
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -207,19 +209,21 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     accounts = db.session.scalars(select(User).where(User.id.in_(todo))).all() if todo else []
     next_path = f"/expert/studies/{study.id}/consent"
     tokens = iter(users.issue_tokens(todo, TokenPurpose.INVITATION, users.invitation_ttl(), next_path))
-    logged = []
+    logged, now = [], utcnow()
     for p in panelists:
         if p.invited_at is not None or p.withdrawn_at is not None:
             continue
         purpose = purpose or invitation_purpose(study)
         users.send_invitation(p.user, by, purpose, next_path=next_path, study_id=study.id, panelist_id=p.id,
                               raw=next(tokens))
-        p.invited_at = utcnow()
-        logged.append(dict(study_id=study.id, panelist_id=p.id, kind="invitation", sent_at=p.invited_at,
+        set_committed_value(p, "invited_at", now)  # written below in one UPDATE, not one per panelist
+        logged.append(dict(study_id=study.id, panelist_id=p.id, kind="invitation", sent_at=now,
                            subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
         sent += 1
-    if logged:  # one INSERT for the whole panel (a 2,000-expert invitation answers in about a second)
-        db.session.execute(insert(MailLog), logged)
+    if logged:  # one UPDATE and one INSERT for the whole panel (a 2,000-expert invitation answers in < 1 s)
+        db.session.execute(update(Panelist).where(Panelist.id.in_([row["panelist_id"] for row in logged]))
+                           .values(invited_at=now).execution_options(synchronize_session=False))
+        bulk.insert_rows(MailLog.__table__, logged)
     db.session.flush()
     del accounts
     if sent:
