@@ -41,6 +41,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                          "example": "1plusmg-mlm"},
                         {"name": "label", "in": "path", "required": True, "schema": {"type": "string"},
                          "example": "2022"},
+                        {"name": "lang", "in": "query", "required": False, "schema": {"type": "string"},
+                         "description": "A language of the version (its `languages`): the texts in that language, "
+                                        "the source's where a text is not translated. Default: the source "
+                                        "language."},
                     ],
                     "responses": {
                         "200": {"description": "The framework document; the ETag is the content's SHA-256.",

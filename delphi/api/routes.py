@@ -6,7 +6,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from delphi.api.openapi import openapi_document
 from delphi.models import FrameworkVersion
 from delphi.security import external_url
-from delphi.services.frameworks import files, versions
+from delphi.services.frameworks import files, translations, versions
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -27,6 +27,8 @@ def _summary(version: FrameworkVersion) -> dict:
         "source": version.source,
         "released_at": version.released_at.isoformat() if version.released_at else None,
         "checksum": version.checksum,
+        "source_language": version.source_language,
+        "languages": translations.languages(version),
         "url": external_url("api.framework_version", slug=version.framework.slug, label=version.label),
     }
 
@@ -47,10 +49,17 @@ def framework_version(slug: str, label: str):
     version = versions.find_version(slug, label)
     if version is None or version.is_draft:
         abort(404, f"No released version {slug}:{label}.")
-    out = files.export(version, "json")
+    language = request.args.get("lang") or version.source_language
+    available = translations.languages(version)
+    if language not in available:
+        abort(404, f"{slug}:{label} has no translation into '{language[:35]}'; its languages: "
+                   f"{', '.join(available)}.")
+    out = files.export(version, "json", language)
     response = Response(out.data, content_type=out.content_type)
-    if version.checksum:
-        response.set_etag(version.checksum)  # released content never changes
+    response.headers["Content-Language"] = language
+    if version.checksum:  # released content (and its translations) never change
+        response.set_etag(version.checksum if language == version.source_language
+                          else f"{version.checksum}-{language}")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response.make_conditional(request)
 

@@ -51,6 +51,8 @@ class FrameworkVersion(db.Model):
     numbering_note: Mapped[str] = mapped_column(Text, default="")
     generic_levels: Mapped[list[str]] = mapped_column(JSON, default=lambda: [""] * 5)
     release_notes: Mapped[str] = mapped_column(Text, default="")
+    # The language the texts above and below are written in (BCP 47); translations are into other languages.
+    source_language: Mapped[str] = mapped_column(String(35), default="en", server_default="en")
     checksum: Mapped[str | None] = mapped_column(String(64))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("framework_versions.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -63,6 +65,8 @@ class FrameworkVersion(db.Model):
         back_populates="version", order_by="Domain.position", cascade="all, delete-orphan")
     glossary: Mapped[list[GlossaryTerm]] = relationship(
         back_populates="version", order_by="GlossaryTerm.position", cascade="all, delete-orphan")
+    translations: Mapped[list[FrameworkTranslation]] = relationship(
+        back_populates="version", cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def is_draft(self) -> bool:
@@ -71,6 +75,23 @@ class FrameworkVersion(db.Model):
     @property
     def ref(self) -> str:
         return f"{self.framework.slug}:{self.label}"
+
+
+class FrameworkTranslation(db.Model):
+    """One text of a version in another language, named by its key (framework/translations.py: e.g.
+    "indicator.I.1.1.level.3"). A released version's translations are frozen with it (triggers, migration 0015)."""
+
+    __tablename__ = "framework_translations"
+    __table_args__ = (UniqueConstraint("version_id", "language", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("framework_versions.id", ondelete="CASCADE"), index=True)
+    language: Mapped[str] = mapped_column(String(35))
+    key: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    version: Mapped[FrameworkVersion] = relationship(back_populates="translations")
 
 
 class GlossaryTerm(db.Model):

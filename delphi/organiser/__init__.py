@@ -5,6 +5,7 @@ from delphi.organiser import (  # noqa: F401  (register the routes)
     dashboard,
     decisions,
     framework_editor,
+    framework_translations,
     frameworks,
     panel,
     release,

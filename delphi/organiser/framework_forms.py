@@ -93,3 +93,14 @@ class IndicatorForm(FlaskForm):
 
 class MoveForm(FlaskForm):
     to = SelectField("Move to", validators=[DataRequired()])
+
+
+class TranslationUploadForm(FlaskForm):
+    file = FileField("Translation file (XLIFF 2.0)", validators=[FileRequired("Choose a .xlf file to import.")],
+                     description="The file exported from this page and filled in by a translator or a translation "
+                                 "tool. Texts it leaves empty keep their stored translation.")
+
+
+class SourceLanguageForm(FlaskForm):
+    language = StringField("Source language", validators=[DataRequired(), Length(max=35)],
+                           description="The language this version is written in, as a BCP 47 tag (en, de, pt-BR).")

@@ -20,7 +20,7 @@ from delphi.organiser.blueprint import bp
 from delphi.organiser.framework_access import RACE_MESSAGE, can_see, load_draft, load_version, version_url
 from delphi.organiser.framework_forms import ImportForm, NewDraftForm, ReleaseForm
 from delphi.permissions import is_organiser, require
-from delphi.services.frameworks import files, versions
+from delphi.services.frameworks import files, translations, versions
 
 
 @bp.get("/frameworks")
@@ -71,9 +71,11 @@ def diff_versions(slug: str):
     new = by_label.get(request.args.get("to") or newest.label)
     if old is None or new is None:
         abort(404, "No such version of this framework.")
-    changes = fwlib.diff(versions.to_document(old), versions.to_document(new)) if old.id != new.id else []
+    same = old.id == new.id
+    changes = [] if same else fwlib.diff(versions.to_document(old), versions.to_document(new))
+    translation_changes = [] if same else translations.diff(old, new)
     return render_template("organiser/frameworks/diff.html", framework=fw, versions=visible, old=old, new=new,
-                           changes=changes)
+                           changes=changes, translation_changes=translation_changes)
 
 
 @bp.route("/frameworks/import", methods=["GET", "POST"])

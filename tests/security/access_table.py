@@ -219,6 +219,22 @@ TABLE: dict[str, list[Case]] = {
         Case(lambda w: _fw(w, w.draft_label, "/release"), post=STUDY_POST, owner=ORGANISER_A),
         Case(lambda w: _fw(w, w.released_label, "/release"),
              post=expect(expert=403, organiser=409, assessor=403, admin=409), owner=ORGANISER_A)],
+    "organiser.version_translations": [
+        Case(lambda w: _fw(w, w.draft_label, "/translations"), get=STUDY, owner=ORGANISER_A),
+        Case(lambda w: _fw(w, w.released_label, "/translations"), get=ANY_ORGANISER, owner=ORGANISER_A)],
+    "organiser.download_translation": [
+        Case(lambda w: _fw(w, w.draft_label, "/translations/download?language=de"), get=STUDY, owner=ORGANISER_A),
+        Case(lambda w: _fw(w, w.released_label, "/translations/download?language=de"), get=ANY_ORGANISER,
+             owner=ORGANISER_A)],
+    "organiser.upload_translation": [  # no file: the form says so (400); a release takes none (409)
+        Case(lambda w: _fw(w, w.draft_label, "/translations"),
+             post=expect(expert=403, organiser=404, assessor=403, admin=400), owner=ORGANISER_A),
+        Case(lambda w: _fw(w, w.released_label, "/translations"),
+             post=expect(expert=403, organiser=409, assessor=403, admin=409), owner=ORGANISER_A)],
+    "organiser.set_source_language": [
+        Case(lambda w: _fw(w, w.draft_label, "/translations/source-language"), post=STUDY_POST, owner=ORGANISER_A),
+        Case(lambda w: _fw(w, w.released_label, "/translations/source-language"),
+             post=expect(expert=403, organiser=409, assessor=403, admin=409), owner=ORGANISER_A)],
     "organiser.edit_version": [Case(_edit(""), get=STUDY, owner=ORGANISER_A)],
     "organiser.edit_domain": [Case(_edit("/domains/{w.domain_code}"), get=STUDY, owner=ORGANISER_A)],
     "organiser.edit_metadata": _editor_post("/metadata"),

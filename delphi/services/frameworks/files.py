@@ -14,7 +14,7 @@ from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Framework, FrameworkVersion, User, VersionStatus
 from delphi.services.accounts import audit
-from delphi.services.frameworks import versions
+from delphi.services.frameworks import translations, versions
 
 CONTENT_TYPES = {
     "json": "application/json",
@@ -81,10 +81,14 @@ def import_file(data: bytes, filename: str, *, by: User | None, slug: str | None
     return Imported(version, created=True)
 
 
-def export(version: FrameworkVersion, fmt: str) -> Export:
-    """The version as a file in one of fwlib.FORMATS, with its download name and content type."""
+def export(version: FrameworkVersion, fmt: str, language: str | None = None) -> Export:
+    """The version as a file in one of fwlib.FORMATS, with its download name and content type; in `language`
+    (a translation of it: untranslated texts stay in the source language) when given."""
     if fmt not in fwlib.FORMATS:
         raise InvalidInput(f"'{fmt}' is not an export format; use one of {', '.join(fwlib.FORMATS)}.")
+    if language and language != version.source_language:
+        data = fwlib.dump(translations.translated(version, language), fmt)
+        return Export(data, f"{version.framework.slug}-{version.label}.{language}.{fmt}", CONTENT_TYPES[fmt])
     data = fwlib.dump(versions.to_document(version), fmt)
     return Export(data, f"{version.framework.slug}-{version.label}.{fmt}", CONTENT_TYPES[fmt])
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import framework as fwlib
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
 from delphi.db import utcnow
@@ -17,6 +17,7 @@ from delphi.extensions import db
 from delphi.models import (
     Domain,
     Framework,
+    FrameworkTranslation,
     FrameworkVersion,
     GlossaryTerm,
     Indicator,
@@ -251,8 +252,17 @@ def retire(version: FrameworkVersion, *, by: User | None) -> None:
 
 
 def new_draft(source: FrameworkVersion, label: str, *, by: User | None) -> FrameworkVersion:
-    """A draft copy of any version (released, retired or draft), remembering where it came from."""
-    return import_document(to_document(source), slug=source.framework.slug, label=label, by=by, parent=source)
+    """A draft copy of any version (released, retired or draft), remembering where it came from, with its
+    source language and translations (services/frameworks/translations.py)."""
+    draft = import_document(to_document(source), slug=source.framework.slug, label=label, by=by, parent=source)
+    draft.source_language = source.source_language
+    rows = [{"version_id": draft.id, "language": t.language, "key": t.key, "text": t.text,
+             "updated_at": t.updated_at} for t in db.session.scalars(
+                 select(FrameworkTranslation).where(FrameworkTranslation.version_id == source.id))]
+    if rows:
+        db.session.execute(insert(FrameworkTranslation), rows)
+    db.session.flush()
+    return draft
 
 
 def suggest_label(fw_row: Framework) -> str:
