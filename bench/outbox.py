@@ -104,6 +104,8 @@ def main() -> None:
             bulk_panel(study, args.panelists)
             db.session.commit()
             study_id = study.id
+        import delphi.jobs.queue  # noqa: F401 — as create_app does in rq mode (this app was switched to rq after it)
+
         client = app.test_client()
         assert client.post("/auth/login", data={"email": "org@bench.example.org", "password": PASSWORD}).status_code == 302
         t, cpu = time.perf_counter(), time.process_time()

@@ -1,16 +1,17 @@
-"""Many rows in one INSERT on both databases: a panel's 2,000 invitations, their tokens, their mail log.
+"""Many rows in one INSERT, and many ids in one condition, on both databases: a panel's 2,000 invitations,
+their tokens, their mail log.
 
 SQLAlchemy's multi-row INSERT sends 2,000 × 11 placeholders, which psycopg re-parses per statement (it caches
-only statements of at most 50 parameters): over a second on PostgreSQL. There the rows go instead as one array
-per column through unnest(), eleven parameters whatever the number of rows; SQLite keeps the multi-row INSERT,
-which is fast there.
+only statements of at most 50 parameters): over a second on PostgreSQL. There the rows go instead through COPY
+(psycopg's own, in the same transaction), with ids drawn from the sequence first when the caller needs them;
+SQLite keeps the multi-row INSERT, which is fast there.
 """
 from __future__ import annotations
 
 import enum
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, text
+from sqlalchemy import ARRAY, Column, ColumnElement, Connection, Integer, Table, any_, bindparam, insert
 
 from delphi.extensions import db
 
@@ -31,10 +32,25 @@ def insert_rows(table: Table, rows: list[dict[str, Any]], *, returning: str | No
         result = conn.execute(stmt, rows)
         return list(result.scalars()) if returning is not None else []
     columns = list(rows[0])
-    arrays = ", ".join(f"CAST(:c{i} AS {table.c[name].type.compile(conn.dialect)}[])"
-                       for i, name in enumerate(columns))
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"
-           + (f" RETURNING {table.c[returning].name}" if returning is not None else ""))
-    params = {f"c{i}": [_plain(row[name]) for row in rows] for i, name in enumerate(columns)}
-    result = conn.execute(text(sql), params)
-    return list(result.scalars()) if returning is not None else []
+    ids: list[Any] = []
+    cursor = conn.connection.driver_connection.cursor()  # psycopg, in the same transaction as conn
+    try:
+        if returning is not None:  # ids drawn from the column's sequence first: COPY returns nothing
+            cursor.execute(f"SELECT nextval(pg_get_serial_sequence('{table.name}', '{returning}')) "
+                           "FROM generate_series(1, %s)", (len(rows),))
+            ids = [r[0] for r in cursor.fetchall()]
+        names = ", ".join([*([returning] if returning is not None else []), *columns])
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for n, row in enumerate(rows):
+                values = [_plain(row[name]) for name in columns]
+                copy.write_row([ids[n], *values] if returning is not None else values)
+    finally:
+        cursor.close()
+    return ids
+
+
+def among(column: Column | ColumnElement, ids: list[int]) -> ColumnElement[bool]:
+    """`column IN ids` as one array parameter on PostgreSQL (= ANY(:ids)), not one placeholder per id."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam("among_ids", list(ids), type_=ARRAY(Integer), unique=True))
+    return column.in_(ids)

@@ -206,7 +206,7 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     purpose = None  # the same text for everyone: reading the draft once, not once per panelist
     todo = [p.user_id for p in panelists if p.invited_at is None and p.withdrawn_at is None]
     # Every account in one query, held here so p.user comes from the session, not one query per panelist.
-    accounts = db.session.scalars(select(User).where(User.id.in_(todo))).all() if todo else []
+    accounts = db.session.scalars(select(User).where(bulk.among(User.id, todo))).all() if todo else []
     next_path = f"/expert/studies/{study.id}/consent"
     tokens = iter(users.issue_tokens(todo, TokenPurpose.INVITATION, users.invitation_ttl(), next_path))
     logged, now = [], utcnow()
@@ -221,7 +221,7 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
                            subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
         sent += 1
     if logged:  # one UPDATE and one INSERT for the whole panel (a 2,000-expert invitation answers in < 1 s)
-        db.session.execute(update(Panelist).where(Panelist.id.in_([row["panelist_id"] for row in logged]))
+        db.session.execute(update(Panelist).where(bulk.among(Panelist.id, [row["panelist_id"] for row in logged]))
                            .values(invited_at=now).execution_options(synchronize_session=False))
         bulk.insert_rows(MailLog.__table__, logged)
     db.session.flush()
