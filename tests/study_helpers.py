@@ -51,3 +51,14 @@ def rate_all(rnd, values_by_expert: dict[str, int] | None = None, comment: str |
         value = (values_by_expert or {}).get(p.pseudonym, 3)
         for ri in rnd.round_items:
             ratings.save(rnd, p, ri.item_id, ratings={"agreement": value}, comment=comment)
+
+
+def closed_study(app, n_experts: int = 3) -> int:
+    """A committed study on the 8 domains whose round 1 every expert rated (3) and the organiser closed."""
+    with app.app_context():
+        study = make_study(n_experts=n_experts, kinds=("domain",))
+        rnd = open_first_round(study)
+        rate_all(rnd)
+        rounds.close(rnd, by=organiser())
+        db.session.commit()
+        return study.id

@@ -13,23 +13,13 @@ from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.jobs import tasks
 from delphi.models import Decision, OutputStatus, PreparedOutput, Study
-from delphi.services.studies import decisions, rounds
+from delphi.services.studies import decisions
 from tests.jobs.test_worker import burst
-from tests.study_helpers import ORGANISER, make_study, open_first_round, organiser, rate_all
+from tests.study_helpers import ORGANISER, closed_study, make_study, organiser
 from tests.web.test_assessment_fixtures import add_member, fill, start
 
 REPORT = "/organiser/studies/{}/report.pdf"
 PACKAGE = "/organiser/studies/{}/data-package.zip"
-
-
-def closed_study(app) -> int:
-    with app.app_context():
-        study = make_study(n_experts=3, kinds=("domain",))
-        rnd = open_first_round(study)
-        rate_all(rnd)
-        rounds.close(rnd, by=organiser())
-        db.session.commit()
-        return study.id
 
 
 def builds_queued(app) -> int:

@@ -10,29 +10,15 @@ from sqlalchemy import func, select
 
 from framework import translations as fwtr
 from tests.conftest import csrf_from
+from tests.web import test_framework_pages as pages
 from tests.web.test_framework_pages import _document, _new_draft, _post
+
+shipped, olga = pages.shipped, pages.olga  # the framework pages' fixtures: the shipped MLM, an organiser logged in
 
 API = "/api/v1/frameworks/1plusmg-mlm/versions/{}"
 GERMAN = {"indicator.I.1.1.statement": "Es gibt eine nationale Strategie für Genommedizin.",
           "domain.I.title": "Governance und Strategie",
           "indicator.I.1.1.level.1": "Keine Strategie – „noch nicht“ geplant."}
-
-
-@pytest.fixture
-def shipped(app):
-    from delphi.extensions import db
-    from delphi.services.frameworks import versions
-
-    with app.app_context():
-        versions.ensure_shipped()
-        db.session.commit()
-
-
-@pytest.fixture
-def olga(make_user, login_as):
-    uid = make_user("olga@example.org", name="Olga", roles=("organiser",))
-    login_as("olga@example.org")
-    return uid
 
 
 def upload(client, page: str, data: bytes, name: str = "de.xlf", **kwargs):

@@ -10,20 +10,10 @@ from sqlalchemy import func, select
 
 from delphi.extensions import db
 from delphi.models import Decision, PreparedOutput, Study
-from delphi.services.studies import decisions, rounds
+from delphi.services.studies import decisions
 from tests.conftest import csrf_token
-from tests.study_helpers import ORGANISER, make_study, open_first_round, organiser, rate_all
+from tests.study_helpers import ORGANISER, closed_study, make_study, open_first_round, organiser
 from tests.web.test_assessment_fixtures import add_member, fill, start
-
-
-def closed_study(app) -> int:
-    with app.app_context():
-        study = make_study(n_experts=3, kinds=("domain",))
-        rnd = open_first_round(study)
-        rate_all(rnd)
-        rounds.close(rnd, by=organiser())
-        db.session.commit()
-        return study.id
 
 
 def kept(app) -> int:
