@@ -81,8 +81,11 @@ def overview(version: FrameworkVersion, doc: fwlib.Framework | None = None) -> l
 
 
 def languages(version: FrameworkVersion) -> list[str]:
-    """The source language first, then every language with a translation."""
-    return [version.source_language, *sorted(by_language(version))]
+    """The source language first, then every language with a translation (one query, no texts read: the API's
+    listing asks this of every version)."""
+    return [version.source_language, *db.session.scalars(
+        select(FrameworkTranslation.language).where(FrameworkTranslation.version_id == version.id)
+        .distinct().order_by(FrameworkTranslation.language))]
 
 
 def translated(version: FrameworkVersion, language: str | None) -> fwlib.Framework:
@@ -154,7 +157,7 @@ def import_xliff(version: FrameworkVersion, data: bytes, *, by: User | None) -> 
 def set_source_language(version: FrameworkVersion, language: str, *, by: User | None) -> None:
     versions.require_draft(version)
     language = normalise_language(language)
-    if language in by_language(version):
+    if language in languages(version)[1:]:
         raise InvalidInput(f"This version has a translation into {language_name(language)}; remove it first.")
     before = version.source_language
     version.source_language = language

@@ -75,13 +75,15 @@ def fingerprint(kind: Kind, subject_id: int) -> str:
     return digest(subject_id, _salt(kind))
 
 
-def _owner(kind: Kind, subject_id: int) -> dict[str, int]:
-    return {"study_id": subject_id} if kind.subject == "study" else {"assessment_id": subject_id}
+def _load(kind: Kind, subject_id: int) -> Study | Assessment | None:
+    return db.session.get(Study if kind.subject == "study" else Assessment, subject_id)
 
 
-def _subject(kind: Kind, row: PreparedOutput):
-    model, subject_id = (Study, row.study_id) if kind.subject == "study" else (Assessment, row.assessment_id)
-    return db.session.get(model, subject_id)
+def _kept(row: PreparedOutput | None, digest: str | None) -> bytes | None:
+    """The stored bytes when the row is ready for exactly these inputs."""
+    if digest and row is not None and row.status == OutputStatus.READY and row.fingerprint == digest:
+        return store.content(row.id)
+    return None
 
 
 @dataclass(frozen=True)
@@ -93,10 +95,6 @@ class Ready:
 class Waiting:
     row: PreparedOutput
     kind: Kind
-
-    @property
-    def failed(self) -> bool:
-        return self.row.status == OutputStatus.FAILED
 
 
 def inline() -> bool:
@@ -110,28 +108,23 @@ def obtain(kind_name: str, subject_id: int, *, built: str | None = None) -> Read
     served even if the inputs moved on since (an open round's ratings keep coming), so a wait always ends."""
     kind = KINDS[kind_name]
     row = store.find(kind.name, subject_id)
-    if built and row is not None and row.status == OutputStatus.READY and row.fingerprint == built:
-        content = store.content(row.id)
-        if content is not None:
-            return Ready(content)
-    digest = fingerprint(kind, subject_id)
-    if row is not None and row.status == OutputStatus.READY and row.fingerprint == digest:
-        content = store.content(row.id)
-        if content is not None:
-            return Ready(content)
+    content = _kept(row, built)  # the waited-for build: no digest needed
+    digest = fingerprint(kind, subject_id) if content is None else ""
+    content = content if content is not None else _kept(row, digest)
+    if content is not None:
+        return Ready(content)
     if inline():
         return Ready(_build_here(kind, subject_id, digest))
-    row, _ = store.want(kind.name, subject_id, digest, **_owner(kind, subject_id))
+    row, _ = store.want(kind.name, subject_id, digest, **store.owner(kind.subject, subject_id))
     return Waiting(row, kind)
 
 
 def _build_here(kind: Kind, subject_id: int, digest: str) -> bytes:
     """Inline mode: build in the request and keep it (a second download of unchanged inputs is instant).
     Like the backup, this commits itself: the row is a cache, the GET that builds it changes nothing else."""
-    model = Study if kind.subject == "study" else Assessment
     started = time.perf_counter()
-    content = kind.build(db.session.get(model, subject_id), lambda stage, percent: None)
-    row, _ = store.want(kind.name, subject_id, digest, **_owner(kind, subject_id))
+    content = kind.build(_load(kind, subject_id), lambda stage, percent: None)
+    row, _ = store.want(kind.name, subject_id, digest, **store.owner(kind.subject, subject_id))
     db.session.info.get("prepared_new", set()).discard(row.id)
     store.finish(row.id, digest, content, time.perf_counter() - started)
     return content
@@ -167,8 +160,7 @@ def build(row_id: int) -> str:
     kind = KINDS[claim.kind]
     started = time.perf_counter()
     try:
-        subject = db.session.get(Study if kind.subject == "study" else Assessment,
-                                 claim.study_id or claim.assessment_id)
+        subject = _load(kind, claim.study_id or claim.assessment_id)
         if subject is None:
             return "gone"
         with _request_context():

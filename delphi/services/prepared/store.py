@@ -34,6 +34,11 @@ def lease_seconds() -> int:
     return int(current_app.config["JOBS_TIMEOUT_SECONDS"])
 
 
+def owner(subject: str, subject_id: int) -> dict[str, int]:
+    """The row's foreign key to its subject ("study" or "assessment"): deleting the subject deletes the row."""
+    return {"study_id": subject_id} if subject == "study" else {"assessment_id": subject_id}
+
+
 def _note(row_id: int) -> None:
     db.session.info.setdefault("prepared_new", set()).add(row_id)
 
@@ -84,9 +89,8 @@ def prepare_soon(subject: str, subject_id: int) -> None:
     never makes a request wait for a PDF nobody asked for."""
     if current_app.config["JOBS_MODE"] != "rq":
         return
-    owner = {"study_id": subject_id} if subject == "study" else {"assessment_id": subject_id}
     for kind in OUTPUTS[subject]:
-        want(kind, subject_id, ANY_INPUTS, **owner)
+        want(kind, subject_id, ANY_INPUTS, **owner(subject, subject_id))
 
 
 @dataclass(frozen=True)
