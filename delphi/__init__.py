@@ -90,6 +90,9 @@ def register_extensions(app: Flask) -> None:
         return user
 
     register_security_headers(app)
+    from delphi import i18n
+
+    i18n.init_app(app)
 
     @app.context_processor
     def _template_globals():

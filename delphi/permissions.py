@@ -6,6 +6,7 @@ from functools import wraps
 from typing import Callable
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -26,13 +27,13 @@ def landings_for(user: User) -> list[RoleLanding]:
 
     result: list[RoleLanding] = []
     if user.is_organiser:
-        result.append(RoleLanding("organiser", "Organise", "organiser.index"))
+        result.append(RoleLanding("organiser", _l("Organise"), "organiser.index"))
     if memberships.is_expert(user):
-        result.append(RoleLanding("expert", "My Delphi rounds", "expert.index"))
+        result.append(RoleLanding("expert", _l("My Delphi rounds"), "expert.index"))
     if memberships.organisations_of(user):
-        result.append(RoleLanding("assessor", "Self-assessment", "assessor.index"))
+        result.append(RoleLanding("assessor", _l("Self-assessment"), "assessor.index"))
     if user.is_admin:
-        result.append(RoleLanding("admin", "Administration", "admin.index"))
+        result.append(RoleLanding("admin", _l("Administration"), "admin.index"))
     return result
 
 

@@ -40,6 +40,8 @@ class User(UserMixin, db.Model):
     # Failed logins since the last success or new password, from any address (services.accounts.lockout).
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The interface language the person chose ('de', 'pt'); None: the browser's Accept-Language (delphi.i18n).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     roles: Mapped[list[UserRole]] = relationship(
         back_populates="user", cascade="all, delete-orphan", foreign_keys="UserRole.user_id"

@@ -56,3 +56,24 @@ def study_report(study_id: int):
     if study is None or study.released_version_id is None:
         abort(404)
     return render_template("reports/delphi.html", **report.build(study), standalone=False, public=True)
+
+
+@bp.post("/language")
+def choose_language():
+    """The switcher: a logged-in person's choice is their setting (e-mails follow it); anyone's is a cookie."""
+    from flask import abort, request
+
+    from delphi import i18n
+    from delphi.extensions import db
+    from delphi.security import safe_next
+
+    code = i18n.supported(request.form.get("language"))
+    if code is None:
+        abort(400, description="That language is not offered; nothing was changed.")
+    if current_user.is_authenticated:
+        current_user.locale = code
+        db.session.commit()
+    response = redirect(safe_next(request.form.get("next")) or url_for("public.index"))
+    response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
+                        secure=request.is_secure, httponly=True)
+    return response
