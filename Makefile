@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 export FLASK_APP := delphi
 
-.PHONY: run serve worker test test-pg bench lint deps db clean
+.PHONY: run serve worker test test-pg bench lint deps db clean translations
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 deps: $(STAMP)
+
+# After changing interface text: extract it and merge it into each language's .po (then translate the new entries).
+translations: deps
+	scripts/translations
 
 # Explicit development: the only way the public development SECRET_KEY is accepted (and then on 127.0.0.1 only).
 db: export DELPHI_ENV ?= development

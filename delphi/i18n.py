@@ -44,9 +44,12 @@ def select_locale() -> str:
         chosen = supported(request.cookies.get(COOKIE))
         if chosen:
             return chosen
-        best = request.accept_languages.best_match(list(LANGUAGES))
-        if best:
-            return best
+        # In the browser's order of preference, each tag by its language ('en-GB' is English): werkzeug's
+        # best_match would prefer an exact 'de;q=0.9' over the first choice 'en-GB'.
+        for tag, _quality in request.accept_languages:
+            offered = supported(tag)
+            if offered:
+                return offered
     return DEFAULT
 
 
@@ -103,7 +106,10 @@ def percent(value: float | None, digits: int = 0, empty: str = "n/a") -> str:
     """A share (0.45) as the locale writes a percentage: '45%' in English, '45 %' in German."""
     if value is None:
         return empty
-    return format_percent(value, "#,##0" + ("." + "0" * digits if digits else "") + "%")
+    pattern = get_locale().percent_formats[None].pattern  # '#,##0%' in English, '#,##0\xa0%' in German
+    if digits:
+        pattern = pattern.replace("0%", "0." + "0" * digits + "%").replace("0\xa0%", "0." + "0" * digits + "\xa0%")
+    return format_percent(value, pattern)
 
 
 def number(value: float | None, digits: int = 2, empty: str = "n/a") -> str:
