@@ -6,7 +6,7 @@ FLASK := $(VENV)/bin/flask
 STAMP := $(VENV)/.installed
 export FLASK_APP := delphi
 
-.PHONY: run serve worker test test-pg bench lint deps db clean translations
+.PHONY: run serve worker test test-pg bench lint deps db clean translations fonts
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -19,13 +19,17 @@ $(STAMP): pyproject.toml | $(PY)
 
 deps: $(STAMP)
 
+# The PDFs' fonts (Latin Extended, Greek, Cyrillic); installs fonts-dejavu-core when missing and root.
+fonts:
+	@scripts/fonts
+
 # After changing interface text: extract it and merge it into each language's .po (then translate the new entries).
 translations: deps
 	scripts/translations
 
 # Explicit development: the only way the public development SECRET_KEY is accepted (and then on 127.0.0.1 only).
 db: export DELPHI_ENV ?= development
-db: deps
+db: deps fonts
 	$(FLASK) db upgrade
 	$(FLASK) delphi seed-demo
 
@@ -68,7 +72,7 @@ worker: deps
 	  || fail "redis at $$url does not answer (is redis-server running?)"; \
 	exec $(FLASK) delphi worker
 
-test: deps
+test: deps fonts
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The same suite on a throwaway PostgreSQL server (needs the postgresql package).
