@@ -15,6 +15,18 @@
   var pending = 0;
   var states = new WeakMap();
 
+  // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, assessment_strings);
+  // the English here is the fallback. %(name)s in a message is filled in from values.
+  var strings = (function () {
+    var el = document.getElementById("ui-strings-assessment");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, values) {
+    var text = typeof strings[key] === "string" ? strings[key] : english;
+    if (!values) { return text; }
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
   function state(article) {
     var s = states.get(article);
     if (!s) {
@@ -81,9 +93,9 @@
   }
 
   function shown(value) {
-    if (value === true) { return "ticked"; }
-    if (value === false) { return "not ticked"; }
-    return value === "" || value === null || value === undefined ? "(empty)" : String(value);
+    if (value === true) { return t("ticked", "ticked"); }
+    if (value === false) { return t("not_ticked", "not ticked"); }
+    return value === "" || value === null || value === undefined ? t("empty", "(empty)") : String(value);
   }
 
   function showConflict(article, name, c) {
@@ -98,10 +110,11 @@
     box.id = id;
     var title = document.createElement("p");
     title.className = "conflict-title";
-    title.textContent = (c.by || "Someone else") + " changed “" + c.label + "” after you opened this page: which one stays?";
+    title.textContent = t("conflict_title", "%(who)s changed “%(field)s” after you opened this page: which one stays?",
+                          { who: c.by || t("someone_else", "Someone else"), field: c.label });
     box.setAttribute("aria-label", title.textContent);
     box.appendChild(title);
-    [["Theirs", c.theirs], ["Yours", c.mine]].forEach(function (pair) {
+    [[t("theirs", "Theirs"), c.theirs], [t("yours", "Yours"), c.mine]].forEach(function (pair) {
       var line = document.createElement("div");
       var label = document.createElement("strong");
       label.textContent = pair[0] + " ";
@@ -114,7 +127,7 @@
     var mine = document.createElement("button");
     mine.type = "button";
     mine.className = "button";
-    mine.textContent = "Keep mine";
+    mine.textContent = t("keep_mine", "Keep mine");
     mine.addEventListener("click", function () {
       s.base[name] = c.revision;
       removeConflict(article, name);
@@ -123,14 +136,14 @@
     var theirs = document.createElement("button");
     theirs.type = "button";
     theirs.className = "button";
-    theirs.textContent = "Take theirs";
+    theirs.textContent = t("take_theirs", "Take theirs");
     theirs.addEventListener("click", function () {
       setValue(article, name, c.theirs);
       s.base[name] = c.revision;
       delete s.dirty[name];
       removeConflict(article, name);
       markInvalid(article, Object.keys(s.problems));
-      if (Object.keys(s.dirty).length) { save(article); } else { setStatus(article, "Kept their version.", "saved"); }
+      if (Object.keys(s.dirty).length) { save(article); } else { setStatus(article, t("kept_theirs", "Kept their version."), "saved"); }
     });
     var buttons = document.createElement("div");
     buttons.className = "conflict-choices";
@@ -144,15 +157,25 @@
     if (details) { details.open = true; }
   }
 
-  function setCount(el, answered, total) {
+  var COUNTS = {  // a count's message by its data-count-format
+    domain: "%(answered)s of %(total)s",
+    domain_agreed: "%(answered)s of %(total)s agreed",
+    my_domain: "%(answered)s of %(total)s yours"
+  };
+
+  function setCount(el, answered, total, format) {
     var complete = answered === total;
-    el.textContent = answered + " of " + total + (el.dataset.suffix || "") + (complete ? " ✓" : "");
+    var key = format || el.dataset.countFormat || "domain";
+    el.textContent = t(key, COUNTS[key] || COUNTS.domain, { answered: answered, total: total }) + (complete ? " ✓" : "");
     return complete;
   }
 
   function updateProgress(body) {
+    var values = { answered: body.progress.answered, total: body.progress.total };
     document.querySelectorAll("[data-progress-text]").forEach(function (el) {
-      el.textContent = (el.dataset.prefix || "") + body.progress.answered + " of " + body.progress.total + " indicators answered";
+      el.textContent = el.dataset.progressText === "team"
+        ? t("team_progress", "Agreed by the team: %(answered)s of %(total)s indicators answered", values)
+        : t("progress", "%(answered)s of %(total)s indicators answered", values);
     });
     var bar = document.getElementById("progress-bar");
     if (bar) { bar.value = body.progress.answered; bar.max = body.progress.total; }
@@ -163,12 +186,13 @@
     }
     if (body.my_progress) {
       document.querySelectorAll("[data-my-progress-text]").forEach(function (el) {
-        el.textContent = (el.dataset.prefix || "") + body.my_progress.answered + " of " + body.my_progress.total + (el.dataset.suffix || "");
+        el.textContent = t("my_progress", "Your levels: %(answered)s of %(total)s indicators rated",
+                           { answered: body.my_progress.answered, total: body.my_progress.total });
       });
       var myBar = document.getElementById("my-progress-bar");
       if (myBar) { myBar.value = body.my_progress.answered; myBar.max = body.my_progress.total; }
       var mine = document.querySelector("[data-my-domain-count='" + body.my_domain.index + "']");
-      if (mine) { mine.closest("li").classList.toggle("complete", setCount(mine, body.my_domain.answered, body.my_domain.total)); }
+      if (mine) { mine.closest("li").classList.toggle("complete", setCount(mine, body.my_domain.answered, body.my_domain.total, "my_domain")); }
     }
   }
 
@@ -210,25 +234,25 @@
     if (!Object.keys(sent).length) { return; }
     article.dataset.inflight = "1";
     pending += 1;
-    setStatus(article, "Saving…", "saving");
+    setStatus(article, t("saving", "Saving…"), "saving");
     fetch(article.dataset.url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": token },
       body: JSON.stringify(payload)
     }).then(function (response) {
-      return response.json().catch(function () { return { ok: false, message: "The server answered " + response.status + "." }; });
+      return response.json().catch(function () { return { ok: false, message: t("server_answered", "The server answered %(status)s.", { status: response.status }) }; });
     }).then(function (body) {
       if ("revision" in body) { apply(article, body, sent); }
       if (body.ok) {
-        setStatus(article, "Saved " + time(body.saved_at), "saved");
+        setStatus(article, t("saved", "Saved %(time)s", { time: time(body.saved_at) }), "saved");
       } else {
         if (!("revision" in body) && body.field) { markInvalid(article, [body.field]); }
-        setStatus(article, "Not saved: " + (body.message || "the answer was refused."), "error");
+        setStatus(article, t("not_saved", "Not saved: %(reason)s", { reason: body.message || t("refused", "the answer was refused.") }), "error");
       }
       if (body.progress) { updateProgress(body); }
     }).catch(function () {
-      setStatus(article, "Not saved: no connection to the server. Your changes stay on this page; use the Save button when you are back online.", "error");
+      setStatus(article, t("offline", "Not saved: no connection to the server. Your changes stay on this page; use the Save button when you are back online."), "error");
     }).finally(function () {
       pending -= 1;
       article.dataset.inflight = "0";
@@ -239,7 +263,7 @@
   var timers = new WeakMap();
   function later(article) {
     clearTimeout(timers.get(article));
-    setStatus(article, "Editing…", "");
+    setStatus(article, t("editing", "Editing…"), "");
     timers.set(article, setTimeout(function () { save(article); }, TYPING_DELAY));
   }
 

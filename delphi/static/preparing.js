@@ -6,6 +6,25 @@
   if (!box || !window.fetch) return;
   var url = box.getAttribute("data-status-url");
   var bar = box.querySelector("progress");
+
+  // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, preparing_strings);
+  // the English here is the fallback. %(name)s in a message is filled in from values.
+  var strings = (function () {
+    var el = document.getElementById("ui-strings-preparing");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, values) {
+    var text = typeof strings[key] === "string" ? strings[key] : english;
+    if (!values) return text;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
+  // A percentage as the page's language writes it ("45%", "45 %"), as the server's percent filter does.
+  var percentFormat = null;
+  try {
+    percentFormat = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent", maximumFractionDigits: 0 });
+  } catch (e) { percentFormat = null; }
+  function percent(n) { return percentFormat ? percentFormat.format(n / 100) : n + "%"; }
   function field(name) { return box.querySelector('[data-field="' + name + '"]'); }
   var lastStage = "";
   function say(text) {
@@ -16,25 +35,26 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (s) {
         bar.value = s.progress;
-        bar.textContent = s.progress + " %";
-        field("percent").textContent = s.progress + " %";
+        bar.textContent = percent(s.progress);
+        field("percent").textContent = percent(s.progress);
         if (s.ready && s.download) {
-          say("Ready: the download starts. If it does not, use the link below.");
+          say(t("ready", "Ready: the download starts. If it does not, use the link below."));
           var again = field("again");
-          again.textContent = "Download";
+          again.textContent = t("download", "Download");
           again.setAttribute("href", s.download);
           window.location.assign(s.download);
           return;
         }
         if (s.status === "failed") {
-          say("It could not be prepared: " + (s.error || "unknown error") + ". Try again, or tell the administrator.");
-          field("again").textContent = "Try again";
+          say(t("failed", "It could not be prepared: %(error)s. Try again, or tell the administrator.",
+                { error: s.error || t("unknown_error", "unknown error") }));
+          field("again").textContent = t("try_again", "Try again");
           return;
         }
-        say((s.stage || "Waiting for a worker") + "…");
+        say((s.stage || t("waiting", "Waiting for a worker")) + "…");
         window.setTimeout(poll, 1500);
       })
-      .catch(function () { say("Progress updates paused; use Check again."); });
+      .catch(function () { say(t("paused", "Progress updates paused; use Check again.")); });
   }
   window.setTimeout(poll, 1000);
 })();

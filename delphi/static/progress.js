@@ -4,6 +4,18 @@
   var box = document.getElementById("live-progress");
   if (!box || !window.fetch) return;
   var url = box.getAttribute("data-url");
+
+  // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, progress_strings);
+  // the English here is the fallback. %(name)s in a message is filled in from values.
+  var strings = (function () {
+    var el = document.getElementById("ui-strings-progress");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, values) {
+    var text = typeof strings[key] === "string" ? strings[key] : english;
+    if (!values) return text;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
   function set(field, value) {
     var el = box.querySelector('[data-field="' + field + '"]');
     if (el) el.textContent = value;
@@ -14,7 +26,7 @@
       .then(function (p) {
         set("started", p.started);
         set("completed", p.completed);
-        set("updated", "(updated " + new Date().toLocaleTimeString() + ")");
+        set("updated", t("updated", "(updated %(time)s)", { time: new Date().toLocaleTimeString() }));
         var bar = box.querySelector("progress");
         if (bar) bar.value = p.completed;
         Object.keys(p.per_item).forEach(function (id) {
@@ -23,7 +35,7 @@
         });
         if (p.status === "open") window.setTimeout(poll, 20000);
       })
-      .catch(function () { set("updated", "(live updates paused; reload the page)"); });
+      .catch(function () { set("updated", t("paused", "(live updates paused; reload the page)")); });
   }
   window.setTimeout(poll, 20000);
 })();

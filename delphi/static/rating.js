@@ -8,6 +8,18 @@
   var progressText = document.getElementById("progress-text");
   var progressBar = document.getElementById("progress-bar");
 
+  // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, rating_strings);
+  // the English here is the fallback. %(name)s in a message is filled in from values.
+  var strings = (function () {
+    var el = document.getElementById("ui-strings-rating");
+    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
+  })();
+  function t(key, english, values) {
+    var text = typeof strings[key] === "string" ? strings[key] : english;
+    if (!values) return text;
+    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
   // Progress is counted here, not by the server: the page was rendered with the round's count (all domains),
   // and only this page's items can change it. An item counts once every question of it has a saved answer.
   var rated = progressBar ? parseInt(progressBar.getAttribute("value"), 10) || 0 : 0;
@@ -39,12 +51,13 @@
     saved[article.getAttribute("data-item")][question] = true;
     if (!before && isComplete(article)) {
       rated = Math.min(rated + 1, total);
-      if (progressText) progressText.textContent = rated + " of " + total + " items rated";
+      if (progressText) progressText.textContent = t("progress", "%(rated)s of %(total)s items rated", { rated: rated, total: total });
       if (progressBar) progressBar.value = rated;
       var hint = document.getElementById("submit-hint");
       if (hint) {
-        hint.textContent = rated < total ? "Rate all " + total + " items first (" + (total - rated) + " left)."
-                                         : "Every item is rated: you can submit.";
+        hint.textContent = rated < total
+          ? t("rate_all", "Rate all %(total)s items first (%(left)s left).", { total: total, left: total - rated })
+          : t("all_rated", "Every item is rated: you can submit.");
       }
     }
   }
@@ -78,7 +91,7 @@
   }
 
   function send(article, payload, onSaved, keepalive) {
-    status(article, "Saving…");
+    status(article, t("saving", "Saving…"));
     inFlight += 1;
     return fetch(url, {
       method: "POST",
@@ -89,19 +102,19 @@
     }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok || !body.ok) {
-          var err = new Error(body.error || "Not saved");
+          var err = new Error(body.error || t("not_saved_default", "Not saved"));
           err.status = response.status;
           throw err;
         }
-        status(article, "Saved");
+        status(article, t("saved", "Saved"));
         if (onSaved) onSaved();
       });
     }).catch(function (err) {
       // A closed round or an ended session refuses the Save button too: say what helps instead.
-      var help = err.status === 409 ? " Reload the page to see the round as it closed."
-               : err.status === 401 ? " Log in again: everything saved before is kept."
-               : " Use the Save button below.";
-      status(article, "Not saved: " + err.message + help, true);
+      var help = err.status === 409 ? t("help_closed", "Reload the page to see the round as it closed.")
+               : err.status === 401 ? t("help_login", "Log in again: everything saved before is kept.")
+               : t("help_save", "Use the Save button below.");
+      status(article, t("not_saved", "Not saved: %(reason)s", { reason: err.message }) + " " + help, true);
     }).then(function () { inFlight -= 1; });
   }
 
@@ -136,7 +149,7 @@
     var article = area.closest("article[data-item]");
     var id = article.getAttribute("data-item");
     clearTimeout(typingTimer[id]);
-    status(article, "Typing… (saved when you pause)");
+    status(article, t("typing", "Typing… (saved when you pause)"));
     typingTimer[id] = setTimeout(function () { saveComment(area); }, TYPING_DELAY);
   });
 
