@@ -77,4 +77,4 @@ def test_organiser_downloads_a_translation_file_has_it_filled_in_and_uploads_it(
     assert page.get_by_text("German: 3 new and 0 changed translations stored").is_visible()
     row = page.get_by_role("row", name="German")
     assert "3 of 414" in row.inner_text()
-    assert page.get_by_label("German: 0 % translated").is_visible()  # 3 of 414 rounds down to 0 %
+    assert page.get_by_label("German: 0% translated").is_visible()  # 3 of 414 rounds down to 0%

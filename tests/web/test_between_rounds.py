@@ -295,7 +295,7 @@ def test_one_definition_of_a_respondent_for_the_dashboard_statistics_report_and_
     client = _login(app, "olga@example.org")
     page = client.get(f"/organiser/rounds/{round_id}?domain={first_code.split('.')[0]}").data.decode()
     percent = round(100 * respondents / 3)
-    assert f"{respondents} of 3 panelists responded ({percent} %)" in page
+    assert f"{respondents} of 3 panelists responded ({percent}%)" in page
     assert "1 rated without submitting" in page
     assert "response rate 100" not in page  # no second, disagreeing figure
 
