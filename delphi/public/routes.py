@@ -1,5 +1,6 @@
 """The front page, and /home which sends a person to the landing page of their role(s)."""
 from flask import Blueprint, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from delphi.permissions import landings_for
@@ -69,11 +70,26 @@ def choose_language():
 
     code = i18n.supported(request.form.get("language"))
     if code is None:
-        abort(400, description="That language is not offered; nothing was changed.")
+        abort(400, description=_("That language is not offered; nothing was changed."))
     if current_user.is_authenticated:
         current_user.locale = code
         db.session.commit()
-    response = redirect(safe_next(request.form.get("next")) or url_for("public.index"))
+    back = safe_next(request.form.get("next")) or _same_site_referrer()
+    response = redirect(back or url_for("public.index"))
     response.set_cookie(i18n.COOKIE, code, max_age=365 * 24 * 3600, samesite="Lax",
                         secure=request.is_secure, httponly=True)
     return response
+
+
+def _same_site_referrer() -> str | None:
+    """The path of the page the switcher was on, from a Referer of this very host (Referrer-Policy: same-origin)."""
+    from urllib.parse import urlsplit
+
+    from flask import request
+
+    from delphi.security import safe_next
+
+    ref = urlsplit(request.referrer or "")
+    if not ref.netloc or ref.netloc != request.host:
+        return None
+    return safe_next(ref.path + (f"?{ref.query}" if ref.query else ""))

@@ -61,6 +61,18 @@ def test_the_switcher_stays_on_the_site(client, target):
     assert answer.status_code == 302 and "evil" not in answer.headers["Location"]
 
 
+def test_a_secret_link_is_not_written_into_its_page_but_the_switch_comes_back_to_it(client):
+    page = client.get("/auth/invite/made-up-token-ann@example.org")
+    assert b"example.org" not in page.data
+    token = csrf_token(client)
+    back = client.post("/language", data={"language": "de", "csrf_token": token},
+                       headers={"Referer": "http://localhost/auth/invite/abc"})
+    assert back.headers["Location"].endswith("/auth/invite/abc")
+    elsewhere = client.post("/language", data={"language": "de", "csrf_token": token},
+                            headers={"Referer": "http://evil.example/auth/invite/abc"})
+    assert elsewhere.headers["Location"].endswith("/")
+
+
 def test_a_persons_setting_follows_them_to_another_browser(app, client, make_user, login_as):
     make_user("ana@example.org")
     login_as("ana@example.org")

@@ -91,6 +91,9 @@ TABLE: dict[str, list[Case]] = {
     "public.study_report": [
         Case(lambda w: f"/studies/{w.study_b}/report", get=EVERYONE),
         Case(lambda w: f"/studies/{w.study_a}/report", get=NOT_FOUND_FOR_ALL)],  # not released
+    "public.choose_language": [Case(lambda w: "/language", body={"language": "de", "next": "/"}, owner="anon",
+                                    # a logged-in person's choice is stored (users.locale): tests/i18n/test_locale.py
+                                    post=expect(anon=302, expert=SKIP, organiser=SKIP, assessor=SKIP, admin=SKIP))],
     "healthz": [Case(lambda w: "/healthz", get=EVERYONE)],
     # --- api (read-only, public) -----------------------------------------------------------------------------
     "api.frameworks_index": [Case(lambda w: "/api/v1/frameworks", get=EVERYONE)],
