@@ -52,8 +52,6 @@ class Assessment(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(Text, default="")
     reference_date: Mapped[date] = mapped_column(Date)
-    # The language its pages and exports show the framework in ('' = the version's source language).
-    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     # Team mode: every team member first gives an individual level; the lead records the agreed one.
     team_mode: Mapped[bool] = mapped_column(default=False)
     status: Mapped[AssessmentStatus] = mapped_column(str_enum(AssessmentStatus), default=AssessmentStatus.IN_PROGRESS)

@@ -131,9 +131,6 @@ class Panelist(db.Model):
     name: Mapped[str] = mapped_column(String(200), default="")
     stakeholder_group: Mapped[str] = mapped_column(String(100), default="")
     country: Mapped[str] = mapped_column(String(100), default="")
-    # The language this expert reads and rates the items in (one of the protocol's languages); '' = the
-    # framework version's source language. Each rating and comment records the language it was given in.
-    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     expertise: Mapped[str] = mapped_column(Text, default="")
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -226,8 +223,6 @@ class Rating(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     question: Mapped[str] = mapped_column(String(40))
     value: Mapped[int | None]
-    # The language the item was shown in when this answer was given ('' = the source language).
-    language: Mapped[str] = mapped_column(String(8), default="", server_default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # The previous round's answer kept unchanged (protocol prefill_previous; services/studies/carry.py); any
     # answer the expert gives clears it.
@@ -245,7 +240,6 @@ class Comment(db.Model):
     panelist_id: Mapped[int] = mapped_column(ForeignKey("panelists.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
-    language: Mapped[str] = mapped_column(String(8), default="", server_default="")  # as Rating.language
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
