@@ -67,13 +67,16 @@ def register_extensions(app: Flask) -> None:
     def _unauthorized():
         """JSON callers (autosave, API) get a 401 they can show; pages redirect to the login form."""
         from flask import flash, jsonify, redirect, request, url_for
+        from flask_babel import gettext as _
 
         if request.is_json or request.path.endswith("/autosave") or request.path.startswith("/api/"):
-            message = "Your session has ended. Log in again; answers you saved before are kept."
+            message = _("Your session has ended. Log in again; answers you saved before are kept.")
             return jsonify({"ok": False, "error": message, "status": 401}), 401
-        flash(login_manager.login_message, login_manager.login_message_category)
+        flash(str(login_manager.login_message), login_manager.login_message_category)
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-    login_manager.login_message = "Please log in to see this page."
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please log in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 

@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from flask import Request
+from flask_babel import gettext as _
 from werkzeug.exceptions import BadRequest
 
 MAX_DEPTH = 32
@@ -34,7 +35,7 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
         if char in "[{":
             depth += 1
             if depth > max_depth:
-                raise JSONRefused(f"The JSON is nested more than {max_depth} levels deep.")
+                raise JSONRefused(_("The JSON is nested more than %(depth)s levels deep.", depth=max_depth))
         else:
             depth -= 1
 
@@ -42,19 +43,20 @@ def check_depth(text: str, max_depth: int = MAX_DEPTH) -> None:
 def loads(text: str | bytes, *, max_depth: int = MAX_DEPTH, max_bytes: int = MAX_BYTES) -> Any:
     """json.loads after a size and depth check; JSONRefused (a ValueError) for anything refused or invalid."""
     if len(text) > max_bytes:
-        raise JSONRefused(f"The JSON is larger than {max_bytes // 1024} KiB.")
+        raise JSONRefused(_("The JSON is larger than %(size)s KiB.", size=max_bytes // 1024))
     if isinstance(text, bytes):
         try:
             text = text.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise JSONRefused("The JSON is not UTF-8 text.") from None
+            raise JSONRefused(_("The JSON is not UTF-8 text.")) from None
     check_depth(text, max_depth)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise JSONRefused(f"The text is not valid JSON: {exc.msg} (line {exc.lineno}).") from None
+        raise JSONRefused(_("The text is not valid JSON: %(reason)s (line %(line)s).", reason=exc.msg,
+                             line=exc.lineno)) from None
     except RecursionError:  # only if max_depth was set above what the interpreter allows
-        raise JSONRefused("The JSON is nested too deeply.") from None
+        raise JSONRefused(_("The JSON is nested too deeply.")) from None
 
 
 class SafeRequest(Request):

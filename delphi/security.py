@@ -151,7 +151,9 @@ def _loopback_only() -> None:
     except ValueError:
         loopback = False
     if not loopback:
-        abort(403, "This development server (public SECRET_KEY) answers only 127.0.0.1.")
+        from flask_babel import gettext as _
+
+        abort(403, _("This development server (public SECRET_KEY) answers only 127.0.0.1."))
 
 
 def external_url(endpoint: str, **values) -> str:

@@ -1,5 +1,6 @@
 """Platform administration: organisers, organisations and their assessors."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -35,9 +36,10 @@ def create_organiser():
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(f"{user.name} is now an organiser; an invitation was e-mailed to {user.email}.", "success")
+            flash(_("%(name)s is now an organiser; an invitation was e-mailed to %(email)s.", name=user.name,
+                    email=user.email), "success")
     else:
-        flash("Give both an e-mail and a name.", "error")
+        flash(_("Give both an e-mail and a name."), "error")
     return redirect(url_for("admin.index"))
 
 
@@ -53,10 +55,10 @@ def create_organisation():
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(f"Organisation {org.name} created.", "success")
+            flash(_("Organisation %(name)s created.", name=org.name), "success")
             return redirect(url_for("admin.organisation", organisation_id=org.id))
     else:
-        flash("Give the organisation a name.", "error")
+        flash(_("Give the organisation a name."), "error")
     return redirect(url_for("admin.index"))
 
 
@@ -74,7 +76,7 @@ def organisation(organisation_id: int):
             flash(exc.message, "error")
         else:
             db.session.commit()
-            flash(f"{user.name} added to {org.name}.", "success")
+            flash(_("%(name)s added to %(organisation)s.", name=user.name, organisation=org.name), "success")
             return redirect(url_for("admin.organisation", organisation_id=org.id))
     return render_template("admin/organisation.html", organisation=org, form=form)
 
@@ -105,5 +107,6 @@ def publish_benchmark(version_id: int):
         flash(exc.message, "error")
     else:
         db.session.commit()
-        flash(f"Edition {edition.number} of the benchmark of {version.ref} published.", "success")
+        flash(_("Edition %(number)s of the benchmark of %(version)s published.", number=edition.number,
+                version=version.ref), "success")
     return redirect(url_for("admin.benchmark"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from delphi.api.openapi import openapi_document
 from delphi.models import FrameworkVersion
@@ -48,12 +49,12 @@ def framework_version(slug: str, label: str):
     """The whole tree, byte for byte the JSON export of the version."""
     version = versions.find_version(slug, label)
     if version is None or version.is_draft:
-        abort(404, f"No released version {slug}:{label}.")
+        abort(404, _("No released version %(slug)s:%(label)s.", slug=slug, label=label))
     language = request.args.get("lang") or version.source_language
     available = translations.languages(version)
     if language not in available:
-        abort(404, f"{slug}:{label} has no translation into '{language[:35]}'; its languages: "
-                   f"{', '.join(available)}.")
+        abort(404, _("%(slug)s:%(label)s has no translation into '%(language)s'; its languages: %(languages)s.",
+                     slug=slug, label=label, language=language[:35], languages=", ".join(available)))
     out = files.export(version, "json", language)
     response = Response(out.data, content_type=out.content_type)
     response.headers["Content-Language"] = language

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
@@ -81,7 +82,7 @@ def _save_page(a, indicators, fields, *, with_my_level: bool) -> tuple[dict[int,
             problems[ind.id] = {"refused": {"revision": error.message}, "kept": {}, "conflicts": {},
                                 "conflict_message": "", "saved": (), "first": "title"}
     results = assessment_answers.save_page(a, items, fields=fields, by=current_user, with_my_level=with_my_level)
-    for (ind, _), result in zip(items, results, strict=True):
+    for (ind, _given), result in zip(items, results, strict=True):
         problem = _problem(result, ind)
         if problem:
             problems[ind.id] = problem
@@ -122,13 +123,13 @@ def answer(assessment_id: int, index: int):
                                           with_my_level=a.team_mode)
         except IntegrityError:
             db.session.rollback()
-            flash("The answers could not be stored (the assessment may just have been finalised). "
-                  "Nothing was saved.", "error")
+            flash(_("The answers could not be stored (the assessment may just have been finalised). "
+                    "Nothing was saved."), "error")
             return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
         db.session.commit()
         if not problems:
-            flash(f"Saved domain {domain.code}: {stored} of {len(domain.indicators)} indicators have an answer "
-                  "stored.", "success")
+            flash(_("Saved domain %(domain)s: %(stored)s of %(total)s indicators have an answer stored.",
+                    domain=domain.code, stored=stored, total=len(domain.indicators)), "success")
             if request.form.get("next") == "1" and tree.domain(index + 1):
                 return redirect(url_for("assessor.answer", assessment_id=a.id, index=index + 1))
             return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
@@ -154,12 +155,12 @@ def _save_body(a, tree, indicator, result: SaveResult) -> tuple[dict[str, Any], 
     completion = lifecycle.completion(a, tree)
     d_answered, d_total = completion.per_domain[indicator.domain_index]
     body: dict[str, Any] = {
-        "ok": not (result.refused or result.conflicts), "message": "Saved", "indicator_id": indicator.id,
+        "ok": not (result.refused or result.conflicts), "message": _("Saved"), "indicator_id": indicator.id,
         "revision": result.revision, "answered": result.answered, "saved": list(result.saved),
         "saved_at": result.saved_at.isoformat() if result.saved_at else None,
         "refused": {r.field: {"field": r.at, "message": r.message, "value": r.value} for r in result.refused},
-        "conflicts": {c.field: {"label": FIELD_LABELS[c.field], "mine": c.mine, "theirs": c.theirs, "by": c.by,
-                                "revision": c.revision} for c in result.conflicts},
+        "conflicts": {c.field: {"label": str(FIELD_LABELS[c.field]), "mine": c.mine, "theirs": c.theirs,
+                                "by": c.by, "revision": c.revision} for c in result.conflicts},
         "current": assessment_answers.field_values(assessment_answers.answers(a).get(indicator.id)),
         "progress": {"answered": completion.answered, "total": completion.total},
         "domain": {"index": indicator.domain_index, "answered": d_answered, "total": d_total}}
@@ -173,8 +174,9 @@ def _save_body(a, tree, indicator, result: SaveResult) -> tuple[dict[str, Any], 
         return body, 409
     if result.refused:
         first = result.refused[0]
-        others = " The other changes were saved." if result.saved else ""
-        body.update(error="invalid", message=first.message + others, field=first.at)
+        message = (_("%(reason)s The other changes were saved.", reason=first.message) if result.saved
+                   else first.message)
+        body.update(error="invalid", message=message, field=first.at)
         return body, 400
     return body, 200
 
@@ -186,14 +188,14 @@ def autosave(assessment_id: int, indicator_id: int):
     acc = load_assessment(assessment_id)
     a = acc.assessment
     if not (acc.on_team or acc.is_lead):
-        return _json_error(403, "forbidden", "You are not on this assessment's team, so you cannot answer.")
+        return _json_error(403, "forbidden", _("You are not on this assessment's team, so you cannot answer."))
     tree = lifecycle.tree(a.version)
     indicator = tree.by_id.get(indicator_id)
     if indicator is None:
-        return _json_error(404, "not_found", "This indicator is not part of the assessment's framework version.")
+        return _json_error(404, "not_found", _("This indicator is not part of the assessment's framework version."))
     payload = request.get_json(silent=True) if request.is_json else request.form.to_dict()
     if not isinstance(payload, dict):
-        return _json_error(400, "invalid", "Send the answer as a JSON object of fields.")
+        return _json_error(400, "invalid", _("Send the answer as a JSON object of fields."))
     try:
         given = assessment_answers.parse(payload)
         result = assessment_answers.save_answer(a, indicator, given, by=current_user, with_my_level=a.team_mode,
@@ -209,8 +211,8 @@ def autosave(assessment_id: int, indicator_id: int):
         return _json_error(409, "finalised", error.message)
     except IntegrityError:
         db.session.rollback()
-        return _json_error(409, "refused", "The database refused this answer (the assessment may just have been "
-                                           "finalised); nothing was saved. Reload the page.")
+        return _json_error(409, "refused", _("The database refused this answer (the assessment may just have "
+                                             "been finalised); nothing was saved. Reload the page."))
     db.session.commit()
     body, status = _save_body(a, tree, indicator, result)
     return jsonify(body), status
@@ -224,7 +226,7 @@ def consensus(assessment_id: int, index: int):
     require(acc.is_lead)
     a = acc.assessment
     if not a.team_mode:
-        flash("This assessment is not in team mode: the team answers the levels directly.", "info")
+        flash(_("This assessment is not in team mode: the team answers the levels directly."), "info")
         return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
     tree = lifecycle.tree(a.version, levels=True)
     domain = tree.domain(index)
@@ -235,10 +237,10 @@ def consensus(assessment_id: int, index: int):
         if a.is_finalised:
             flash(AssessmentFinalised(a).message, "error")
             return redirect(url_for("assessor.consensus", assessment_id=a.id, index=index))
-        problems, _ = _save_page(a, domain.indicators, CONSENSUS_FIELDS, with_my_level=False)
+        problems, _stored = _save_page(a, domain.indicators, CONSENSUS_FIELDS, with_my_level=False)
         db.session.commit()
         if not problems:
-            flash(f"Agreed levels of domain {domain.code} saved.", "success")
+            flash(_("Agreed levels of domain %(domain)s saved.", domain=domain.code), "success")
             return redirect(url_for("assessor.consensus", assessment_id=a.id, index=index))
     stored = assessment_answers.answers(a)
     names = {m.user_id: m.user.name for m in a.team}

@@ -6,6 +6,8 @@ Thin routes: load through a permission-checking loader (delphi.assessor.access: 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -55,9 +57,9 @@ def benchmark_opt_in(org_id: int):
         abort(400)
     lifecycle.set_benchmark_opt_in(oa.organisation, form.opt_in.data, by=current_user)
     db.session.commit()
-    flash("Your organisation now contributes its latest finalised assessment to the anonymous benchmark, from its "
-          "next published edition."
-          if form.opt_in.data else "Your organisation no longer contributes to the benchmark.", "success")
+    flash(_("Your organisation now contributes its latest finalised assessment to the anonymous benchmark, from "
+            "its next published edition.")
+          if form.opt_in.data else _("Your organisation no longer contributes to the benchmark."), "success")
     return redirect(url_for("assessor.organisation", org_id=org_id))
 
 
@@ -72,8 +74,14 @@ def version_choices() -> list[SelectChoice]:
     return [SelectChoice(v.id, f"{v.name} — {v.ref}") for v in versions]
 
 
+# A member's role as the team choices show it (the stored value is the enum's).
+ROLE_NAMES = {"assessor": _l("assessor"), "lead": _l("lead")}
+
+
 def _team_choices(org) -> list[SelectChoice]:
-    return [SelectChoice(m.user_id, f"{m.user.name} ({m.role.value})") for m in lifecycle.members_of(org)]
+    return [SelectChoice(m.user_id, _("%(name)s (%(role)s)", name=m.user.name,
+                                      role=ROLE_NAMES.get(m.role.value, m.role.value)))
+            for m in lifecycle.members_of(org)]
 
 
 @bp.route("/organisations/<int:org_id>/assessments/new", methods=["GET", "POST"])
@@ -97,7 +105,8 @@ def new_assessment(org_id: int):
             form.title.errors = [*form.title.errors, error.message]
         else:
             db.session.commit()
-            flash(f"Assessment '{assessment.title}' started. Answer the indicators domain by domain.", "success")
+            flash(_("Assessment '%(title)s' started. Answer the indicators domain by domain.",
+                    title=assessment.title), "success")
             return redirect(url_for("assessor.assessment", assessment_id=assessment.id))
     return render_template("assessor/new.html", oa=oa, form=form), 400 if form.errors else 200
 
@@ -133,7 +142,7 @@ def settings(assessment_id: int):
     require(acc.is_lead)
     a = acc.assessment
     if a.is_finalised:
-        flash("This assessment is finalised; its settings can no longer change.", "warning")
+        flash(_("This assessment is finalised; its settings can no longer change."), "warning")
         return redirect(url_for("assessor.assessment", assessment_id=a.id))
     form = SettingsForm(obj=a)
     del form.version
@@ -149,7 +158,7 @@ def settings(assessment_id: int):
             form.title.errors = [*form.title.errors, error.message]
         else:
             db.session.commit()
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("assessor.assessment", assessment_id=a.id))
     return render_template("assessor/settings.html", **_context(acc, form=form)), 400 if form.errors else 200
 
@@ -179,8 +188,9 @@ def finalise(assessment_id: int):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash("Assessment finalised: it is now read-only and counts for progress"
-              + (" and the anonymous benchmark." if acc.assessment.organisation.benchmark_opt_in else "."), "success")
+        flash(_("Assessment finalised: it is now read-only and counts for progress and the anonymous benchmark.")
+              if acc.assessment.organisation.benchmark_opt_in
+              else _("Assessment finalised: it is now read-only and counts for progress."), "success")
     return redirect(url_for("assessor.assessment", assessment_id=assessment_id))
 
 
@@ -197,5 +207,5 @@ def delete(assessment_id: int):
         flash(error.message, "error")
         return redirect(url_for("assessor.assessment", assessment_id=assessment_id))
     db.session.commit()
-    flash(f"Assessment '{title}' deleted.", "success")
+    flash(_("Assessment '%(title)s' deleted.", title=title), "success")
     return redirect(url_for("assessor.organisation", org_id=org_id))

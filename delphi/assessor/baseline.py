@@ -10,6 +10,7 @@ import binascii
 from datetime import date
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from delphi.assessor.access import load_organisation, require
@@ -58,7 +59,7 @@ def confirm_baseline(org_id: int):
         data = base64.b64decode(request.form.get("payload", ""), validate=True)
         reference_date = date.fromisoformat(request.form.get("reference_date", ""))
     except (binascii.Error, ValueError):
-        flash("The confirmation was damaged; nothing was imported. Upload the file again.", "error")
+        flash(_("The confirmation was damaged; nothing was imported. Upload the file again."), "error")
         return redirect(url_for("assessor.import_baseline", org_id=org_id))
     try:
         report = baseline.read(data, request.form.get("filename", "baseline"), version)
@@ -70,7 +71,12 @@ def confirm_baseline(org_id: int):
         flash(exc.message, "error")
         return redirect(url_for("assessor.import_baseline", org_id=org_id))
     db.session.commit()
-    done = "finalised" if assessment.is_finalised else "in progress: complete it, then finalise"
-    flash(f"Imported {len(report.read)} indicators from {request.form.get('filename', 'the file')} as "
-          f"“{assessment.title}” ({done}).", "success")
+    filename = request.form.get("filename")
+    filename = _("the file") if filename is None else filename
+    if assessment.is_finalised:
+        flash(_("Imported %(count)s indicators from %(filename)s as “%(title)s” (finalised).",
+                count=len(report.read), filename=filename, title=assessment.title), "success")
+    else:
+        flash(_("Imported %(count)s indicators from %(filename)s as “%(title)s” (in progress: complete it, then "
+                "finalise).", count=len(report.read), filename=filename, title=assessment.title), "success")
     return redirect(url_for("assessor.assessment", assessment_id=assessment.id))

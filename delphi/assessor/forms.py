@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (BooleanField, DateField, SelectChoice, SelectField, SelectMultipleField, StringField, SubmitField,
@@ -21,60 +22,65 @@ class MultiCheckboxField(SelectMultipleField):
 
 
 class AssessmentForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired(message="Give the assessment a title."), Length(max=200)],
-                        description="For example 'National baseline 2025'.")
-    scope = TextAreaField("Scope", validators=[Optional(), Length(max=5000)],
-                          description="Which healthcare system (country, region) and what is in or out of scope.")
-    reference_date = DateField("Reference date", validators=[DataRequired(message="Give the reference date.")],
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the assessment a title.")),
+                                                 Length(max=200)],
+                        description=_l("For example 'National baseline 2025'."))
+    scope = TextAreaField(_l("Scope"), validators=[Optional(), Length(max=5000)],
+                          description=_l("Which healthcare system (country, region) and what is in or out of scope."))
+    reference_date = DateField(_l("Reference date"),
+                               validators=[DataRequired(message=_l("Give the reference date."))],
                                default=date.today,
-                               description="The date the levels describe; progress compares assessments by it.")
-    version = SelectField("Framework version", coerce=int,
-                          description="Assessments use a released version; it cannot be changed later.")
-    team = MultiCheckboxField("Team", coerce=int,
-                              description="Members of the organisation who answer. Leads may always answer.")
-    team_mode = BooleanField("Team mode: every team member first gives an individual level; the lead then "
-                             "records the agreed level")
-    submit = SubmitField("Start the assessment")
+                               description=_l("The date the levels describe; progress compares assessments by it."))
+    version = SelectField(_l("Framework version"), coerce=int,
+                          description=_l("Assessments use a released version; it cannot be changed later."))
+    team = MultiCheckboxField(_l("Team"), coerce=int,
+                              description=_l("Members of the organisation who answer. Leads may always answer."))
+    team_mode = BooleanField(_l("Team mode: every team member first gives an individual level; the lead then "
+                                "records the agreed level"))
+    submit = SubmitField(_l("Start the assessment"))
 
 
 class SettingsForm(AssessmentForm):
-    submit = SubmitField("Save settings")
+    submit = SubmitField(_l("Save settings"))
 
 
-ACTION_STATUS_CHOICES = [SelectChoice(ActionStatus.OPEN.value, "Open"),
-                         SelectChoice(ActionStatus.IN_PROGRESS.value, "In progress"),
-                         SelectChoice(ActionStatus.DONE.value, "Done")]
+ACTION_STATUS_CHOICES = [SelectChoice(ActionStatus.OPEN.value, _l("Open")),
+                         SelectChoice(ActionStatus.IN_PROGRESS.value, _l("In progress")),
+                         SelectChoice(ActionStatus.DONE.value, _l("Done"))]
 
 
 class ActionForm(FlaskForm):
-    indicator = SelectField("Indicator", coerce=int, description="The indicator whose gap the action should close.")
-    description = TextAreaField("Action", validators=[DataRequired(message="Describe the action."),
-                                                      Length(max=5000)])
-    owner = StringField("Owner", validators=[Optional(), Length(max=200)],
-                        description="A person, team or institution.")
-    due_date = DateField("Due date", validators=[Optional()])
-    status = SelectField("Status", choices=ACTION_STATUS_CHOICES, default=ActionStatus.OPEN.value)
-    submit = SubmitField("Add the action")
+    indicator = SelectField(_l("Indicator"), coerce=int,
+                            description=_l("The indicator whose gap the action should close."))
+    description = TextAreaField(_l("Action"), validators=[DataRequired(message=_l("Describe the action.")),
+                                                          Length(max=5000)])
+    owner = StringField(_l("Owner"), validators=[Optional(), Length(max=200)],
+                        description=_l("A person, team or institution."))
+    due_date = DateField(_l("Due date"), validators=[Optional()])
+    status = SelectField(_l("Status"), choices=ACTION_STATUS_CHOICES, default=ActionStatus.OPEN.value)
+    submit = SubmitField(_l("Add the action"))
 
 
 class ActionEditForm(ActionForm):
-    submit = SubmitField("Save the action")
+    submit = SubmitField(_l("Save the action"))
 
 
 class BenchmarkForm(FlaskForm):
-    opt_in = BooleanField("Contribute our finalised assessments to the anonymous benchmark")
-    submit = SubmitField("Save benchmark choice")
+    opt_in = BooleanField(_l("Contribute our finalised assessments to the anonymous benchmark"))
+    submit = SubmitField(_l("Save benchmark choice"))
 
 
 class BaselineForm(FlaskForm):
     """An earlier assessment from a spreadsheet (services/assessments/baseline)."""
 
-    file = FileField("Spreadsheet (CSV or XLSX)", validators=[FileRequired(message="Choose the file to import.")],
-                     description="One row per indicator with columns such as code, level, target, evidence "
-                                 "(optional: confidence; 'n/a' as the level with a reason).")
-    title = StringField("Title", validators=[DataRequired(message="Give the baseline a title."), Length(max=200)],
-                        default="Baseline (imported)")
-    reference_date = DateField("Reference date", validators=[DataRequired(message="Give the reference date.")],
-                               description="The date the imported levels describe.")
-    version = SelectField("Framework version", coerce=int)
-    submit = SubmitField("Check the file")
+    file = FileField(_l("Spreadsheet (CSV or XLSX)"),
+                     validators=[FileRequired(message=_l("Choose the file to import."))],
+                     description=_l("One row per indicator with columns such as code, level, target, evidence "
+                                    "(optional: confidence; 'n/a' as the level with a reason)."))
+    title = StringField(_l("Title"), validators=[DataRequired(message=_l("Give the baseline a title.")),
+                                                 Length(max=200)],
+                        default=_l("Baseline (imported)"))
+    reference_date = DateField(_l("Reference date"), validators=[DataRequired(message=_l("Give the reference date."))],
+                               description=_l("The date the imported levels describe."))
+    version = SelectField(_l("Framework version"), coerce=int)
+    submit = SubmitField(_l("Check the file"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
@@ -45,7 +46,8 @@ def _indicator_choices(tree, answers) -> list[SelectChoice]:
         ans = answers.get(ind.id)
         gap = ""
         if ans is not None and ans.current_level is not None and ans.target_level is not None:
-            gap = f" — level {ans.current_level} → target {ans.target_level}"
+            gap = " — " + _("level %(level)s → target %(target)s", level=ans.current_level,
+                             target=ans.target_level)
         statement = f"{ind.statement[:70]}{'…' if len(ind.statement) > 70 else ''}"
         choices.append(SelectChoice(ind.id, f"{ind.code} {statement}{gap}"))
     return choices
@@ -72,7 +74,7 @@ def actions(assessment_id: int):
                 form.description.errors = [*form.description.errors, error.message]
             else:
                 db.session.commit()
-                flash("Action added to the plan.", "success")
+                flash(_("Action added to the plan."), "success")
                 return redirect(url_for("assessor.actions", assessment_id=a.id))
     elif request.args.get("indicator", type=int) in tree.by_id:
         form.indicator.data = request.args.get("indicator", type=int)
@@ -109,8 +111,8 @@ def edit_action(assessment_id: int, action_id: int):
     form = ActionEditForm(prefix=f"act{action.id}")
     form.indicator.choices = _indicator_choices(tree, {})
     if not form.validate_on_submit():
-        flash("The action was not saved: " + "; ".join(f"{form[k].label.text}: {' '.join(v)}"
-                                                      for k, v in form.errors.items()), "error")
+        problems = "; ".join(f"{form[k].label.text}: {' '.join(map(str, v))}" for k, v in form.errors.items())
+        flash(_("The action was not saved: %(problems)s", problems=problems), "error")
         return redirect(url_for("assessor.actions", assessment_id=assessment_id))
     try:
         assessment_actions.change(action, tree, indicator_id=form.indicator.data, description=form.description.data,
@@ -121,7 +123,7 @@ def edit_action(assessment_id: int, action_id: int):
         flash(error.message, "error")
     else:
         db.session.commit()
-        flash("Action saved.", "success")
+        flash(_("Action saved."), "success")
     return redirect(url_for("assessor.actions", assessment_id=assessment_id) + f"#action-{action_id}")
 
 
@@ -133,7 +135,7 @@ def delete_action(assessment_id: int, action_id: int):
     require(acc.can_plan)
     assessment_actions.remove(action, by=current_user)
     db.session.commit()
-    flash("Action removed from the plan.", "success")
+    flash(_("Action removed from the plan."), "success")
     return redirect(url_for("assessor.actions", assessment_id=assessment_id))
 
 
@@ -182,7 +184,7 @@ def export(assessment_id: int, fmt: str):
         return preparing.respond("assessment-pdf", acc.assessment.id,
                                  assessment_exports.filename_of(acc.assessment, "pdf"),
                                  back_url=url_for("assessor.results", assessment_id=acc.assessment.id),
-                                 back_label="Back to the results")
+                                 back_label=_("Back to the results"))
     report = assessment_exports.build(acc.assessment)
     if fmt == "json":
         body = json.dumps(assessment_exports.to_json(report), indent=2, ensure_ascii=False)

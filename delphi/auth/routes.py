@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from delphi.auth.forms import AcceptInvitationForm, LoginForm, NewPasswordForm, ResetRequestForm
@@ -43,9 +44,10 @@ def login():
             db.session.commit()  # the account's count of failed logins
             cfg = current_app.config
             # One message for every failure, so it tells no-one whether the account exists or is locked.
-            flash(f"Wrong e-mail or password. After {cfg['LOGIN_LOCK_AFTER']} failed attempts an account is "
-                  f"locked for {cfg['LOGIN_LOCK_MINUTES']} minutes and its owner is told by e-mail; a new password "
-                  "(Forgot your password?) lifts the lock.", "error")
+            flash(_("Wrong e-mail or password. After %(attempts)s failed attempts an account is locked for "
+                    "%(minutes)s minutes and its owner is told by e-mail; a new password (Forgot your password?) "
+                    "lifts the lock.", attempts=cfg["LOGIN_LOCK_AFTER"], minutes=cfg["LOGIN_LOCK_MINUTES"]),
+                  "error")
             return render_template("auth/login.html", form=form), 401
         _start_session(user, remember=form.remember.data)
         db.session.commit()
@@ -62,7 +64,7 @@ def logout():
         db.session.commit()
         logout_user()
         session.clear()
-        flash("You are logged out, on this and every other device.", "info")
+        flash(_("You are logged out, on this and every other device."), "info")
     return redirect(url_for("public.index"))
 
 
@@ -75,7 +77,7 @@ def reset_request():
         users.send_password_reset(form.email.data)
         db.session.commit()
         users.answer_no_sooner_than(start)  # a known address (token, commit, mail) takes as long as an unknown
-        flash("If an account exists for that address, we have sent it a link to choose a new password.", "info")
+        flash(_("If an account exists for that address, we have sent it a link to choose a new password."), "info")
         return redirect(url_for("auth.login"))
     return render_template("auth/reset_request.html", form=form)
 
@@ -99,7 +101,7 @@ def reset_password(token: str):
             return render_template("auth/reset_password.html", form=form), 400
         _start_session(tok.user)
         db.session.commit()
-        flash("Your password has been changed and you are logged in.", "success")
+        flash(_("Your password has been changed and you are logged in."), "success")
         return redirect(url_for("public.home"))
     return render_template("auth/reset_password.html", form=form)
 
@@ -127,6 +129,6 @@ def accept_invitation(token: str):
         user.name = form.name.data.strip()
         _start_session(user)
         db.session.commit()
-        flash(f"Welcome, {user.name}.", "success")
+        flash(_("Welcome, %(name)s.", name=user.name), "success")
         return redirect(safe_next(tok.next_path) or url_for("public.home"))
     return render_template("auth/accept_invitation.html", form=form, invited=tok.user)

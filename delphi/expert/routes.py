@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
@@ -45,11 +46,11 @@ def consent(study_id: int):
     form = EmptyForm()
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("accept") != "yes":
-            flash("Tick the box to accept the terms, or contact the organiser.", "error")
+            flash(_("Tick the box to accept the terms, or contact the organiser."), "error")
             return render_template("expert/consent.html", study=study, panelist=panelist, form=form), 400
         panel.consent(panelist, request.form.get("interests"))
         db.session.commit()
-        flash("Thank you. You can now rate.", "success")
+        flash(_("Thank you. You can now rate."), "success")
         rnd = study.current_round
         if rnd is not None and rnd.is_open:
             return redirect(url_for("expert.round_start", round_id=rnd.id))
@@ -113,7 +114,7 @@ def domain_page(round_id: int, domain: str):
                 flash(e, "error")
         else:
             db.session.commit()
-            flash("Your answers on this page are saved.", "success")
+            flash(_("Your answers on this page are saved."), "success")
             if request.form.get("next_domain"):
                 return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=request.form["next_domain"]))
         return redirect(url_for("expert.domain_page", round_id=rnd.id, domain=domain))
@@ -159,7 +160,7 @@ def _save_form(rnd, panelist, page_items, questions) -> list[str]:
         try:
             ratings.save(rnd, panelist, ri.item_id, ratings=values, comment=comment)
         except DomainError as exc:
-            errors.append(f"{ri.item.code}: {exc.message}")
+            errors.append(_("%(code)s: %(reason)s", code=ri.item.code, reason=exc.message))
             if isinstance(exc, ratings.RoundNotOpen):
                 break
     return errors
@@ -185,12 +186,12 @@ def autosave(round_id: int):
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("item"), int) or isinstance(data["item"], bool) \
             or not 0 < data["item"] <= MAX_ID:
-        return jsonify({"ok": False, "error": "Send JSON with an item id (a whole number of this round)."}), 400
+        return jsonify({"ok": False, "error": _("Send JSON with an item id (a whole number of this round).")}), 400
     comment = data.get("comment")
     if comment is not None and not isinstance(comment, str):
-        return jsonify({"ok": False, "error": "A comment must be text."}), 400
+        return jsonify({"ok": False, "error": _("A comment must be text.")}), 400
     if data.get("question") is not None and not isinstance(data["question"], str):
-        return jsonify({"ok": False, "error": "Name the question as text."}), 400
+        return jsonify({"ok": False, "error": _("Name the question as text.")}), 400
     try:
         rating_autosave.save_answer(*identity, round_id, data["item"], question=data.get("question"),
                                     value=data.get("value"), comment=comment)
@@ -212,5 +213,6 @@ def submit(round_id: int):
         flash(exc.message, "error")
         return redirect(url_for("expert.round_start", round_id=rnd.id))
     db.session.commit()
-    flash(f"Round {rnd.number} submitted. Thank you! You can change your answers until the round closes.", "success")
+    flash(_("Round %(number)s submitted. Thank you! You can change your answers until the round closes.",
+            number=rnd.number), "success")
     return redirect(url_for("expert.index"))

@@ -7,6 +7,9 @@ import json
 import binascii
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, MultipleFileField
@@ -23,42 +26,43 @@ from delphi.services.studies import archive, archive_input
 
 
 class ArchiveForm(FlaskForm):
-    title = StringField("Title of the study", validators=[DataRequired(), Length(max=300)])
-    aims = TextAreaField("Aims (optional)", validators=[Optional(), Length(max=5000)])
-    tool = StringField("Where it was run (tool or project)", validators=[DataRequired(), Length(max=200)],
-                       description="Shown on every page, in the report, the data package and the release, e.g. "
-                                   "“LimeSurvey, 2023”.")
-    ratings = MultipleFileField("Ratings (CSV or XLSX; one file per round, or one file with a round column)")
-    texts = FileField("Item texts (CSV/XLSX with item code and text, or a framework file)")
-    shape = SelectField("Shape of the ratings",
+    title = StringField(_l("Title of the study"), validators=[DataRequired(), Length(max=300)])
+    aims = TextAreaField(_l("Aims (optional)"), validators=[Optional(), Length(max=5000)])
+    tool = StringField(_l("Where it was run (tool or project)"), validators=[DataRequired(), Length(max=200)],
+                       description=_l("Shown on every page, in the report, the data package and the release, "
+                                      "e.g. “LimeSurvey, 2023”."))
+    ratings = MultipleFileField(_l("Ratings (CSV or XLSX; one file per round, or one file with a round column)"))
+    texts = FileField(_l("Item texts (CSV/XLSX with item code and text, or a framework file)"))
+    shape = SelectField(_l("Shape of the ratings"),
                         choices=[SelectChoice(k, v[0]) for k, v in archive_input.SHAPES.items()])
-    points = SelectField("Points of the rating scale", coerce=int, default=5,
+    points = SelectField(_l("Points of the rating scale"), coerce=int, default=5,
                          choices=[SelectChoice(p, f"1–{p}") for p in archive_input.POINTS])
-    rule = SelectField("Consensus rule for the stored statistics", default="mlm-2021",
+    rule = SelectField(_l("Consensus rule for the stored statistics"), default="mlm-2021",
                        choices=[SelectChoice(name, name) for name in stats.PRESETS])
-    id_column = StringField("Respondent id column (wide tables, optional)", validators=[Optional(), Length(max=100)])
-    labels = StringField("Answer labels (optional)", validators=[Optional(), Length(max=2000)],
-                         description="e.g. Disagree=1,Neither=2,Agree=3 when the file holds words, not numbers.")
-    missing = StringField("“Unable to rate” answers (optional)", validators=[Optional(), Length(max=500)],
-                          description="e.g. 99,N/A — counted as abstentions.")
-    columns = StringField("Column names (optional)", validators=[Optional(), Length(max=500)],
-                          description="When the file names its columns otherwise: ROLE=COLUMN pairs, e.g. "
-                                      "panelist=Expert ID,rating=Answer (roles: round, item, panelist, rating, "
-                                      "question, comment, group).")
-    skip_rows = IntegerField("Lines above the header", default=0, validators=[Optional(), NumberRange(0, 100)],
-                             description="e.g. 1 when a title line sits above the table.")
-    sheet = StringField("Sheet (XLSX, optional)", validators=[Optional(), Length(max=100)],
-                        description="Its name or number; the first sheet otherwise.")
-    encoding = SelectField("Text encoding (CSV)", default="", choices=[
-        SelectChoice("", "Found by itself (UTF-8, with or without BOM, or UTF-16 as Excel's Unicode text)"),
-        SelectChoice("cp1252", "Windows-1252 (Excel's CSV on Windows in Western Europe)"),
-        SelectChoice("latin-1", "ISO-8859-1 (Latin-1)"), SelectChoice("utf-8", "UTF-8"),
+    id_column = StringField(_l("Respondent id column (wide tables, optional)"),
+                            validators=[Optional(), Length(max=100)])
+    labels = StringField(_l("Answer labels (optional)"), validators=[Optional(), Length(max=2000)],
+                         description=_l("e.g. Disagree=1,Neither=2,Agree=3 when the file holds words, not numbers."))
+    missing = StringField(_l("“Unable to rate” answers (optional)"), validators=[Optional(), Length(max=500)],
+                          description=_l("e.g. 99,N/A — counted as abstentions."))
+    columns = StringField(_l("Column names (optional)"), validators=[Optional(), Length(max=500)],
+                          description=_l("When the file names its columns otherwise: ROLE=COLUMN pairs, e.g. "
+                                         "panelist=Expert ID,rating=Answer (roles: round, item, panelist, rating, "
+                                         "question, comment, group)."))
+    skip_rows = IntegerField(_l("Lines above the header"), default=0, validators=[Optional(), NumberRange(0, 100)],
+                             description=_l("e.g. 1 when a title line sits above the table."))
+    sheet = StringField(_l("Sheet (XLSX, optional)"), validators=[Optional(), Length(max=100)],
+                        description=_l("Its name or number; the first sheet otherwise."))
+    encoding = SelectField(_l("Text encoding (CSV)"), default="", choices=[
+        SelectChoice("", _l("Found by itself (UTF-8, with or without BOM, or UTF-16 as Excel's Unicode text)")),
+        SelectChoice("cp1252", _l("Windows-1252 (Excel's CSV on Windows in Western Europe)")),
+        SelectChoice("latin-1", _l("ISO-8859-1 (Latin-1)")), SelectChoice("utf-8", "UTF-8"),
         SelectChoice("utf-16", "UTF-16")])
-    item_columns = StringField("Item columns (wide tables, optional)", validators=[Optional(), Length(max=200)],
-                               description="A regular expression naming them, e.g. ^Q\\d+ ; otherwise every column "
-                                           "whose values are ratings.")
-    note = TextAreaField("Note shown with the label (optional)", validators=[Optional(), Length(max=500)],
-                         description="Anything a reader must know, e.g. that the ratings were reconstructed.")
+    item_columns = StringField(_l("Item columns (wide tables, optional)"), validators=[Optional(), Length(max=200)],
+                               description=_l("A regular expression naming them, e.g. ^Q\\d+ ; otherwise every "
+                                              "column whose values are ratings."))
+    note = TextAreaField(_l("Note shown with the label (optional)"), validators=[Optional(), Length(max=500)],
+                         description=_l("Anything a reader must know, e.g. that the ratings were reconstructed."))
 
 
 def _settings(data: dict) -> archive_input.Settings:
@@ -87,9 +91,9 @@ def preview_archive():
     texts = archive_input.Upload(texts.filename, texts.read()) if texts and texts.filename else None
     if not form.validate_on_submit() or not uploads or texts is None:
         if not uploads:
-            form.ratings.errors = [*form.ratings.errors, "Choose the ratings file(s)."]
+            form.ratings.errors = [*form.ratings.errors, _("Choose the ratings file(s).")]
         if texts is None:
-            form.texts.errors = [*form.texts.errors, "Choose the file with the item texts."]
+            form.texts.errors = [*form.texts.errors, _("Choose the file with the item texts.")]
         return render_template("organiser/archive_import.html", form=form), 400
     fields = {k: form[k].data for k in ("shape", "points", "rule", "id_column", "labels", "missing", "tool", "columns",
                                           "skip_rows", "sheet", "encoding", "item_columns")}
@@ -119,11 +123,13 @@ def store_archive():
         return render_template("organiser/archive_import.html", form=ArchiveForm(formdata=None)), 400
     except (ValueError, KeyError, TypeError, binascii.Error):
         db.session.rollback()
-        flash(InvalidInput("The confirmation was damaged; upload the files again.").message, "error")
+        flash(InvalidInput(_("The confirmation was damaged; upload the files again.")).message, "error")
         return render_template("organiser/archive_import.html", form=ArchiveForm(formdata=None)), 400
     db.session.commit()
-    flash(f"Archived study stored: {len(study.rounds)} read-only round(s) with their statistics. Record the "
-          f"decisions on the last round, then release it like any study.", "success")
+    flash(ngettext("Archived study stored: %(num)d read-only round(s) with their statistics. Record the decisions "
+                   "on the last round, then release it like any study.",
+                   "Archived study stored: %(num)d read-only round(s) with their statistics. Record the decisions "
+                   "on the last round, then release it like any study.", len(study.rounds)), "success")
     return redirect(url_for("organiser.study", study_id=study.id))
 
 

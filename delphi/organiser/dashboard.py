@@ -7,6 +7,7 @@ import math
 from typing import Any
 
 from flask import redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
@@ -25,7 +26,7 @@ SORTS = {
     "iqr": lambda r: (r["iqr"] is None, -(r["iqr"] or 0)),
     "change": lambda r: (r["change"] is None, -(r["change"] or 0)),
 }
-STATES = {"": "all", "undecided": "undecided", "decided": "decided"}
+STATES = {"": _l("all"), "undecided": _l("undecided"), "decided": _l("decided")}
 
 
 def read_filters(args) -> dict[str, str]:

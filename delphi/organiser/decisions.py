@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +21,11 @@ from delphi.services.studies import decisions, protocols
 from delphi.services.studies import items as study_items
 
 
+# The decision as the confirmation names it (the form's value is the stored enum value).
+DECISION_WORDS = {"accept": _l("accept"), "revise": _l("revise"), "drop": _l("drop"), "rerate": _l("rerate"),
+                  "merge": _l("merge")}
+
+
 def _item_of(rnd, item_id: int) -> Item:
     item = db.session.get(Item, item_id)
     if item is None or item.study_id != rnd.study_id:
@@ -27,7 +35,8 @@ def _item_of(rnd, item_id: int) -> Item:
 
 def _refused(item: Item, exc: DomainError) -> None:
     db.session.rollback()
-    flash(exc.message if item.code in exc.message else f"{item.code}: {exc.message}", "error")
+    flash(exc.message if item.code in exc.message else _("%(code)s: %(reason)s", code=item.code, reason=exc.message),
+          "error")
 
 
 def _back(rnd, anchor: str | None = None):
@@ -42,7 +51,7 @@ def decide(round_id: int, item_id: int):
     item = _item_of(rnd, item_id)
     form = DecisionForm()
     if not form.validate_on_submit() or form.decision.data not in {d.value for d in Decision}:
-        flash("The decision form was incomplete.", "error")
+        flash(_("The decision form was incomplete."), "error")
         return _back(rnd, f"item-{item.id}")
     target = None
     if form.decision.data == Decision.MERGE.value:
@@ -50,8 +59,9 @@ def decide(round_id: int, item_id: int):
         target = db.session.scalar(select(Item).where(Item.study_id == rnd.study_id, Item.code == code))
         if target is None:
             db.session.rollback()
-            flash(f"{item.code}: name the item to merge it into (e.g. {item.code.rsplit('.', 1)[0]}.1); "
-                  f"there is no item {code or '(none given)'} in this study.", "error")
+            flash(_("%(code)s: name the item to merge it into (e.g. %(example)s.1); there is no item %(given)s in "
+                    "this study.", code=item.code, example=item.code.rsplit(".", 1)[0],
+                    given=code or _("(none given)")), "error")
             return _back(rnd, f"item-{item.id}")
     levels = [getattr(form, f"level_{n}").data or "" for n in range(1, 6)]
     try:
@@ -62,7 +72,8 @@ def decide(round_id: int, item_id: int):
         _refused(item, exc)
         return _back(rnd, f"item-{item.id}")
     db.session.commit()
-    flash(f"{item.code}: {form.decision.data} recorded.", "success")
+    flash(_("%(code)s: %(decision)s recorded.", code=item.code,
+            decision=DECISION_WORDS.get(form.decision.data, form.decision.data)), "success")
     return _back(rnd, f"item-{item.id}")
 
 
@@ -79,7 +90,7 @@ def undo_decision(round_id: int, item_id: int):
         _refused(item, exc)
         return _back(rnd, f"item-{item.id}")
     db.session.commit()
-    flash(f"{item.code}: decision undone; the item is undecided again.", "success")
+    flash(_("%(code)s: decision undone; the item is undecided again.", code=item.code), "success")
     return _back(rnd, f"item-{item.id}")
 
 
@@ -110,12 +121,12 @@ def decide_many(round_id: int):
                 ticked = {int(v) for v in request.form.getlist("item") if v.isdigit()}
                 chosen = [r["item"] for r in undecided if r["item"].id in ticked]
                 if not chosen:
-                    raise InvalidInput("Tick the items to decide first (or choose every undecided item shown).")
+                    raise InvalidInput(_("Tick the items to decide first (or choose every undecided item shown)."))
             n = decisions.decide_many(rnd, chosen, decision, by=current_user,
                                       reason=(request.form.get("reason") or "").strip())
     except ValueError:
         db.session.rollback()
-        flash("Choose accept or re-rate for the items.", "error")
+        flash(_("Choose accept or re-rate for the items."), "error")
         return _back(rnd)
     except DomainError as exc:
         db.session.rollback()
@@ -123,7 +134,9 @@ def decide_many(round_id: int):
         return _back(rnd)
     db.session.commit()
     left = sum(1 for r in table if r["decision"] is None) - n
-    flash(f"{n} item(s) decided; {left} of {len(table)} still without a decision.", "success")
+    flash(ngettext("%(num)d item(s) decided; %(left)s of %(total)s still without a decision.",
+                   "%(num)d item(s) decided; %(left)s of %(total)s still without a decision.", n, left=left,
+                   total=len(table)), "success")
     return _back(rnd)
 
 
@@ -136,15 +149,15 @@ def add_item(study_id: int):
         abort(400)
     try:
         if st.current_round is None or st.current_round.is_open or st.status.value == "finished":
-            raise InvalidInput("New items can be added between rounds: after a round has closed and before the "
-                               "next one opens.")
+            raise InvalidInput(_("New items can be added between rounds: after a round has closed and before "
+                                 "the next one opens."))
         kind = ItemKind(request.form.get("kind", "indicator"))
         item = study_items.add_proposed_item(st, kind, (request.form.get("element_code") or "").strip(),
                                            by=current_user)
     except ValueError:
-        return fail(InvalidInput("Choose what kind of item to add."), "organiser.study", study_id=st.id)
+        return fail(InvalidInput(_("Choose what kind of item to add.")), "organiser.study", study_id=st.id)
     except DomainError as exc:
         return fail(exc, "organiser.study", study_id=st.id)
     db.session.commit()
-    flash(f"Item {item.code} added; it will be rated in the next round.", "success")
+    flash(_("Item %(code)s added; it will be rated in the next round.", code=item.code), "success")
     return redirect(url_for("organiser.study", study_id=st.id))

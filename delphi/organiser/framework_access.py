@@ -3,6 +3,7 @@ draft only to its creator and admins; everyone else gets 404, so nobody can prob
 from __future__ import annotations
 
 from flask import abort, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from delphi.models import FrameworkVersion
@@ -11,7 +12,7 @@ from delphi.services.frameworks import versions
 Change = tuple[dict | None, dict | None]
 
 
-RACE_MESSAGE = "Someone changed this draft at the same moment; reload the page and try again."
+RACE_MESSAGE = _l("Someone changed this draft at the same moment; reload the page and try again.")
 
 
 def can_see(version: FrameworkVersion) -> bool:

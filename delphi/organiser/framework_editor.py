@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Callable
 
 from flask import abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import IntegrityError
@@ -33,13 +35,21 @@ from delphi.services.accounts import audit
 from delphi.services.frameworks import editing, versions
 
 
+# A version's status as a sentence names it (the stored value is the enum's).
+STATUS_WORDS = {"draft": _l("draft"), "released": _l("released"), "retired": _l("retired")}
+
+
+def _not_a_draft(version: FrameworkVersion) -> str:
+    return _("%(version)s is %(status)s and cannot be changed; create a new draft from it.", version=version.ref,
+             status=STATUS_WORDS.get(version.status.value, version.status.value))
+
+
 @bp.get("/frameworks/<slug>/versions/<label>/edit")
 @require(is_organiser)
 def edit_version(slug: str, label: str):
     version = load_version(slug, label)
     if not version.is_draft:
-        flash(f"{version.ref} is {version.status.value} and cannot be changed; create a new draft from it.",
-              "warning")
+        flash(_not_a_draft(version), "warning")
         return redirect(version_url(version))
     return _render_overview(version)
 
@@ -49,8 +59,7 @@ def edit_version(slug: str, label: str):
 def edit_domain(slug: str, label: str, code: str):
     version = load_version(slug, label)
     if not version.is_draft:
-        flash(f"{version.ref} is {version.status.value} and cannot be changed; create a new draft from it.",
-              "warning")
+        flash(_not_a_draft(version), "warning")
         return redirect(version_url(version))
     return _render_domain(version, code)
 
@@ -107,7 +116,8 @@ def _move_form(version: FrameworkVersion, element: Subdomain | Indicator, **kwar
     """Where an indicator (any other subdomain) or a subdomain (any other domain) can go."""
     if isinstance(element, Indicator):
         current = element.subdomain_id
-        choices = [SelectChoice(s.code, f"{s.code} {s.title}", optgroup=f"Domain {d.code} {d.title}")
+        choices = [SelectChoice(s.code, f"{s.code} {s.title}",
+                                optgroup=_("Domain %(code)s %(title)s", code=d.code, title=d.title))
                    for d in version.domains for s in d.subdomains if s.id != current]
     else:
         choices = [SelectChoice(d.code, f"{d.code} {d.title}") for d in version.domains
@@ -138,16 +148,16 @@ def _apply(version: FrameworkVersion, form: FlaskForm, action: str, edit: Callab
             form.form_errors.append(exc.message)
         except IntegrityError:  # a concurrent edit took the code or term first; the constraint decided
             db.session.rollback()
-            form.form_errors.append(RACE_MESSAGE)
+            form.form_errors.append(str(RACE_MESSAGE))
         else:
             if before is None and after is None:
-                flash("Nothing to change: the texts are the same.", "info")
+                flash(_("Nothing to change: the texts are the same."), "info")
             else:
                 audit.record(current_user, action, "framework_version", version.id, before=before, after=after)
                 db.session.commit()
                 flash(done, "success")
             return redirect(back() if callable(back) else back)
-    flash("Nothing was changed: see the message at the form below.", "error")
+    flash(_("Nothing was changed: see the message at the form below."), "error")
     return rerender()
 
 
@@ -160,10 +170,10 @@ def _button(version: FrameworkVersion, action: str, edit: Callable[[], Change], 
         raise
     except DomainError as exc:
         db.session.rollback()
-        flash(f"Nothing was changed: {exc.message}", "error")
+        flash(_("Nothing was changed: %(reason)s", reason=exc.message), "error")
     except IntegrityError:
         db.session.rollback()
-        flash(f"Nothing was changed: {RACE_MESSAGE}", "error")
+        flash(_("Nothing was changed: %(reason)s", reason=RACE_MESSAGE), "error")
     else:
         audit.record(current_user, action, "framework_version", version.id, before=before, after=after)
         db.session.commit()
@@ -182,7 +192,7 @@ def edit_metadata(slug: str, label: str):
     return _apply(version, form, "edit_framework_metadata",
                   lambda: editing.edit_metadata(version, **{f: form[f].data for f in
                                                                     editing.METADATA_FIELDS}),
-                  "Metadata saved.", version_url(version, ".edit_version", _anchor="metadata"),
+                  _("Metadata saved."), version_url(version, ".edit_version", _anchor="metadata"),
                   lambda: _render_overview(version, {"meta": form}, 400))
 
 
@@ -193,7 +203,7 @@ def edit_generic_levels(slug: str, label: str):
     form = GenericLevelsForm(prefix="generic")
     return _apply(version, form, "edit_generic_levels",
                   lambda: editing.edit_generic_levels(version, form.texts()),
-                  "Generic levels saved.", version_url(version, ".edit_version", _anchor="generic-levels"),
+                  _("Generic levels saved."), version_url(version, ".edit_version", _anchor="generic-levels"),
                   lambda: _render_overview(version, {"generic": form}, 400))
 
 
@@ -204,7 +214,7 @@ def add_glossary_term(slug: str, label: str):
     form = GlossaryTermForm(prefix="gnew")
     return _apply(version, form, "add_glossary_term",
                   lambda: editing.add_glossary_term(version, form.term.data, form.definition.data),
-                  f"Glossary term '{(form.term.data or '').strip()}' added.",
+                  _("Glossary term '%(term)s' added.", term=(form.term.data or "").strip()),
                   version_url(version, ".edit_version", _anchor="glossary"),
                   lambda: _render_overview(version, {"gnew": form}, 400))
 
@@ -216,7 +226,7 @@ def edit_glossary_term(slug: str, label: str, term_id: int):
     form = GlossaryTermForm(prefix=f"g{term_id}")
     return _apply(version, form, "edit_glossary_term",
                   lambda: editing.edit_glossary_term(version, term_id, form.term.data, form.definition.data),
-                  "Glossary term saved.", version_url(version, ".edit_version", _anchor="glossary"),
+                  _("Glossary term saved."), version_url(version, ".edit_version", _anchor="glossary"),
                   lambda: _render_overview(version, {f"g{term_id}": form}, 400))
 
 
@@ -225,7 +235,7 @@ def edit_glossary_term(slug: str, label: str, term_id: int):
 def delete_glossary_term(slug: str, label: str, term_id: int):
     version = load_draft(slug, label)
     return _button(version, "delete_glossary_term",
-                   lambda: editing.delete_glossary_term(version, term_id), "Glossary term deleted.",
+                   lambda: editing.delete_glossary_term(version, term_id), _("Glossary term deleted."),
                    version_url(version, ".edit_version", _anchor="glossary"))
 
 
@@ -237,7 +247,7 @@ def add_domain(slug: str, label: str):
     code = (form.code.data or "").strip()
     return _apply(version, form, "add_domain",
                   lambda: editing.add_domain(version, form.code.data, form.title.data),
-                  f"Domain {code} added.", version_url(version, ".edit_domain", code=code),
+                  _("Domain %(code)s added.", code=code), version_url(version, ".edit_domain", code=code),
                   lambda: _render_overview(version, {"dnew": form}, 400))
 
 
@@ -249,7 +259,7 @@ def add_subdomain(slug: str, label: str, code: str):
     new_code = (form.code.data or "").strip()
     return _apply(version, form, "add_subdomain",
                   lambda: editing.add_subdomain(version, code, form.code.data, form.title.data),
-                  f"Subdomain {new_code} added.", version_url(version, ".edit_domain", code=code,
+                  _("Subdomain %(code)s added.", code=new_code), version_url(version, ".edit_domain", code=code,
                                                                   _anchor=f"el-{new_code}"),
                   lambda: _render_domain(version, code, {"snew": form}, 400))
 
@@ -265,7 +275,7 @@ def add_indicator(slug: str, label: str, code: str):
     return _apply(version, form, "add_indicator",
                   lambda: editing.add_indicator(version, code, form.code.data, form.statement.data,
                                                         form.levels(), form.guidance.data),
-                  f"Indicator {new_code} added.", version_url(version, ".edit_domain", code=domain_code,
+                  _("Indicator %(code)s added.", code=new_code), version_url(version, ".edit_domain", code=domain_code,
                                                                   _anchor=f"el-{new_code}"),
                   lambda: _render_domain(version, domain_code, {f"n-{code}": form}, 400))
 
@@ -280,7 +290,7 @@ def update_indicator(slug: str, label: str, code: str):
     return _apply(version, form, "reword_indicator",
                   lambda: editing.update_indicator(version, code, form.statement.data, form.guidance.data,
                                                            form.levels()),
-                  f"Indicator {code} saved.", version_url(version, ".edit_domain", code=domain_code,
+                  _("Indicator %(code)s saved.", code=code), version_url(version, ".edit_domain", code=domain_code,
                                                            _anchor=f"el-{code}"),
                   lambda: _render_domain(version, domain_code, {f"i-{code}": form}, 400))
 
@@ -294,7 +304,7 @@ def retitle(slug: str, label: str, code: str):
     form = TitleForm(prefix=f"t-{code}")
     return _apply(version, form, "retitle_element",
                   lambda: editing.retitle(version, code, form.title.data),
-                  f"Title of {code} saved.", version_url(version, ".edit_domain", code=domain_code,
+                  _("Title of %(code)s saved.", code=code), version_url(version, ".edit_domain", code=domain_code,
                                                           _anchor=f"el-{code}"),
                   lambda: _render_domain(version, domain_code, {f"t-{code}": form}, 400))
 
@@ -313,7 +323,7 @@ def move_element(slug: str, label: str, code: str):
         return version_url(version, ".edit_domain", code=_domain_of(moved).code, _anchor=f"el-{code}")
 
     return _apply(version, form, "move_element", lambda: editing.move(version, code, target),
-                  f"{code} moved to {target}.", back,
+                  _("%(code)s moved to %(target)s.", code=code, target=target), back,
                   lambda: _render_domain(version, domain_code, {f"m-{code}": form}, 400))
 
 
@@ -325,7 +335,8 @@ def reorder_element(slug: str, label: str, code: str, direction: str):
     back = (version_url(version, ".edit_version", _anchor=f"el-{code}") if isinstance(element, Domain)
             else version_url(version, ".edit_domain", code=_domain_of(element).code, _anchor=f"el-{code}"))
     return _button(version, "reorder_element", lambda: editing.reorder(version, code, direction),
-                   f"{code} moved {direction}.", back)
+                   _("%(code)s moved up.", code=code) if direction == "up"
+                   else _("%(code)s moved down.", code=code), back)
 
 
 @bp.post(EDIT + "/elements/<code>/delete")
@@ -339,7 +350,7 @@ def delete_element(slug: str, label: str, code: str):
         return render_template("organiser/frameworks/confirm_delete.html", version=version, element=element,
                                kind=type(element).__name__.lower(), back=back)
     return _button(version, "delete_element", lambda: editing.remove(version, code),
-                   f"{code} and everything under it deleted.", back)
+                   _("%(code)s and everything under it deleted.", code=code), back)
 
 
 def _element(version: FrameworkVersion, code: str, kinds):

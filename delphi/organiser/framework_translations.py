@@ -3,6 +3,8 @@ language. Anyone who may see the version may download; only a draft takes upload
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from delphi.downloads import attachment
@@ -62,16 +64,21 @@ def upload_translation(slug: str, label: str):
         return _page(version, upload=form, status=400)
     db.session.commit()
     name = translations.language_name(summary.language)
-    flash(f"{name}: {summary.added} new and {summary.changed} changed translations stored, {summary.unchanged} "
-          f"unchanged; {summary.completeness.translated} of {summary.completeness.total} texts "
-          f"({summary.completeness.percent} %) are now translated.", "success")
+    flash(_("%(language)s: %(added)s new and %(changed)s changed translations stored, %(unchanged)s unchanged; "
+            "%(translated)s of %(total)s texts (%(percent)s %%) are now translated.", language=name,
+            added=summary.added, changed=summary.changed, unchanged=summary.unchanged,
+            translated=summary.completeness.translated, total=summary.completeness.total,
+            percent=summary.completeness.percent), "success")
     if summary.stale:
-        flash(f"{summary.stale} translations were made for an earlier wording of their text: they are kept; "
-              "check them against the current text.", "info")
+        flash(ngettext("%(num)d translations were made for an earlier wording of their text: they are kept; check "
+                       "them against the current text.",
+                       "%(num)d translations were made for an earlier wording of their text: they are kept; check "
+                       "them against the current text.", summary.stale), "info")
     for problem in summary.problems[:10]:
         flash(problem, "info")
     if len(summary.problems) > 10:
-        flash(f"… and {len(summary.problems) - 10} more remarks on the file.", "info")
+        flash(ngettext("… and %(num)d more remarks on the file.", "… and %(num)d more remarks on the file.",
+                       len(summary.problems) - 10), "info")
     return redirect(version_url(version, ".version_translations"))
 
 
@@ -89,6 +96,6 @@ def set_source_language(slug: str, label: str):
         form.language.errors.append(exc.message)
         return _page(version, source=form, status=400)
     db.session.commit()
-    flash(f"This version is now marked as written in {translations.language_name(version.source_language)}.",
-          "success")
+    flash(_("This version is now marked as written in %(language)s.",
+            language=translations.language_name(version.source_language)), "success")
     return redirect(version_url(version, ".version_translations"))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from flask import abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -70,7 +71,7 @@ def diff_versions(slug: str):
     old = by_label.get(request.args.get("from") or default_old.label)
     new = by_label.get(request.args.get("to") or newest.label)
     if old is None or new is None:
-        abort(404, "No such version of this framework.")
+        abort(404, _("No such version of this framework."))
     same = old.id == new.id
     changes = [] if same else fwlib.diff(versions.to_document(old), versions.to_document(new))
     translation_changes = [] if same else translations.diff(old, new)
@@ -97,16 +98,19 @@ def import_framework():
             form.form_errors.append(exc.message)
         except IntegrityError:  # another import took this slug or label at the same moment
             db.session.rollback()
-            form.form_errors.append(RACE_MESSAGE)
+            form.form_errors.append(str(RACE_MESSAGE))
         else:
             db.session.commit()
             version = result.version
             if result.created:
                 counts = versions.to_document(version).counts()
-                flash(f"Imported {filename} as draft {version.ref}: {counts.domains} domains, "
-                      f"{counts.subdomains} subdomains, {counts.indicators} indicators.", "success")
+                flash(_("Imported %(filename)s as draft %(version)s: %(domains)s domains, %(subdomains)s "
+                        "subdomains, %(indicators)s indicators.", filename=filename, version=version.ref,
+                        domains=counts.domains, subdomains=counts.subdomains, indicators=counts.indicators),
+                      "success")
             else:
-                flash(f"{version.ref} already holds exactly this content; nothing was imported.", "info")
+                flash(_("%(version)s already holds exactly this content; nothing was imported.", version=version.ref),
+                      "info")
             return redirect(version_url(version))
     status = 400 if form.is_submitted() else 200
     return render_template("organiser/frameworks/import.html", form=form), status
@@ -125,10 +129,11 @@ def new_draft(slug: str, label: str):
             form.label.errors.append(exc.message)
         except IntegrityError:
             db.session.rollback()
-            form.label.errors.append(RACE_MESSAGE)
+            form.label.errors.append(str(RACE_MESSAGE))
         else:
             db.session.commit()
-            flash(f"Draft {draft.ref} created from {slug}:{label}; edit it below.", "success")
+            flash(_("Draft %(draft)s created from %(slug)s:%(label)s; edit it below.", draft=draft.ref, slug=slug,
+                    label=label), "success")
             return redirect(version_url(draft, ".edit_version"))
     return _render_version(source, draft_form=form, status=400)
 
@@ -147,6 +152,6 @@ def release_version(slug: str, label: str):
             form.release_notes.errors.append(exc.message)
         else:
             db.session.commit()
-            flash(f"{version.ref} is released; it can no longer change.", "success")
+            flash(_("%(version)s is released; it can no longer change.", version=version.ref), "success")
             return redirect(version_url(version))
     return _render_version(version, release_form=form, status=400)

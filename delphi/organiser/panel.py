@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from delphi import jsonsafe
@@ -32,8 +34,8 @@ def panel_page(study_id: int):
         except DomainError as exc:
             return fail(exc, "organiser.panel_page", study_id=st.id)
         db.session.commit()
-        flash(f"{form.name.data} added to the panel as {p.pseudonym}. Send the invitations when the panel is "
-              "complete.", "success")
+        flash(_("%(name)s added to the panel as %(pseudonym)s. Send the invitations when the panel is complete.",
+                name=form.name.data, pseudonym=p.pseudonym), "success")
         return redirect(url_for("organiser.panel_page", study_id=st.id))
     status = 400 if request.method == "POST" else 200  # a POST that reaches here failed validation
     return render_template("organiser/panel.html", study=st, form=form, csv_form=PanelCsvForm(),
@@ -57,7 +59,8 @@ def retry_mail(study_id: int):
             abort(404)
         n = int(outbox.retry(message))
     db.session.commit()
-    flash(f"{n} message(s) queued again." if n else "No failed message to retry.", "success" if n else "info")
+    flash(ngettext("%(num)d message(s) queued again.", "%(num)d message(s) queued again.", n) if n
+          else _("No failed message to retry."), "success" if n else "info")
     return redirect(url_for("organiser.panel_page", study_id=st.id) + "#mail")
 
 
@@ -67,7 +70,7 @@ def panel_csv(study_id: int):
     st = load_study_for_organiser(study_id)
     form = PanelCsvForm()
     if not form.validate_on_submit():
-        flash("Choose a CSV file to check.", "error")
+        flash(_("Choose a CSV file to check."), "error")
         return redirect(url_for("organiser.panel_page", study_id=st.id))
     try:
         preview = panel.parse_csv(form.file.data.read(), st)
@@ -90,14 +93,15 @@ def panel_csv_confirm(study_id: int):
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
         preview = panel.check_rows(rows, st, skip_blank=False)
         if preview.errors:
-            raise InvalidInput("The panel changed since the file was checked; upload it again.")
+            raise InvalidInput(_("The panel changed since the file was checked; upload it again."))
         added = panel.add_rows(st, preview.rows, by=current_user)
     except (DomainError, ValueError) as exc:
-        return fail(exc if isinstance(exc, DomainError) else InvalidInput("The confirmation was damaged; "
-                                                                          "upload the file again."),
+        return fail(exc if isinstance(exc, DomainError) else InvalidInput(_("The confirmation was damaged; "
+                                                                            "upload the file again.")),
                      "organiser.panel_page", study_id=st.id)
     db.session.commit()
-    flash(f"{len(added)} experts added to the panel.", "success")
+    flash(ngettext("%(num)d experts added to the panel.", "%(num)d experts added to the panel.", len(added)),
+          "success")
     return redirect(url_for("organiser.panel_page", study_id=st.id))
 
 
@@ -109,7 +113,8 @@ def invite_panel(study_id: int):
         abort(400)
     sent = panel.invite(st, list(st.panelists), by=current_user)
     db.session.commit()
-    flash(f"{sent} invitation(s) sent." if sent else "Everyone on the panel has already been invited.",
+    flash(ngettext("%(num)d invitation(s) sent.", "%(num)d invitation(s) sent.", sent) if sent
+          else _("Everyone on the panel has already been invited."),
           "success" if sent else "info")
     return redirect(url_for("organiser.panel_page", study_id=st.id))
 
@@ -134,18 +139,21 @@ def panelist_action(study_id: int, panelist_id: int, action: str):
         if action == "edit":
             panel.edit(p, by=current_user, name=form.get("name"), stakeholder_group=form.get("stakeholder_group", ""),
                        country=form.get("country", ""), expertise=form.get("expertise", ""))
-            done = f"{p.pseudonym}'s details saved."
+            done = _("%(pseudonym)s's details saved.", pseudonym=p.pseudonym)
         elif action == "withdraw":
             panel.withdraw(p, form.get("reason", ""), by=current_user)
             kept = st.protocol.get("withdrawn_ratings") != "exclude"
-            done = (f"{p.pseudonym} is withdrawn: no more rating or e-mails; their ratings "
-                    f"{'still count' if kept else 'are left out of the statistics'} (protocol).")
+            done = (_("%(pseudonym)s is withdrawn: no more rating or e-mails; their ratings still count "
+                      "(protocol).", pseudonym=p.pseudonym) if kept
+                    else _("%(pseudonym)s is withdrawn: no more rating or e-mails; their ratings are left out of "
+                           "the statistics (protocol).", pseudonym=p.pseudonym))
         elif action == "reinstate":
             panel.reinstate(p, by=current_user)
-            done = f"{p.pseudonym} is back on the panel."
+            done = _("%(pseudonym)s is back on the panel.", pseudonym=p.pseudonym)
         else:
             panel.resend_invitation(p, by=current_user)
-            done = f"A new invitation was sent to {p.pseudonym}; the earlier link no longer works."
+            done = _("A new invitation was sent to %(pseudonym)s; the earlier link no longer works.",
+                     pseudonym=p.pseudonym)
     except DomainError as exc:
         return fail(exc, "organiser.panel_page", study_id=st.id)
     db.session.commit()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from delphi import preparing
@@ -27,10 +28,10 @@ def item_flow(study_id: int):
 def release_study(study_id: int):
     st = load_study_for_organiser(study_id)
     if st.released_version_id is None and st.status.value == "finished":
-        flash("This study ended without a release.", "info")
+        flash(_("This study ended without a release."), "info")
         return redirect(url_for("organiser.study", study_id=st.id))
     if st.released_version_id is not None:
-        flash(f"This study was released as {st.released_version.ref}.", "info")
+        flash(_("This study was released as %(version)s.", version=st.released_version.ref), "info")
         return redirect(url_for("public.framework_version", slug=st.released_version.framework.slug,
                                 label=st.released_version.label))
     problem = None
@@ -49,7 +50,7 @@ def release_study(study_id: int):
             flash(exc.message, "error")
             return redirect(url_for("organiser.release_study", study_id=st.id))
         db.session.commit()
-        flash(f"Released {version.ref}: it is now immutable and citable.", "success")
+        flash(_("Released %(version)s: it is now immutable and citable.", version=version.ref), "success")
         return redirect(url_for("public.framework_version", slug=version.framework.slug, label=version.label))
     final, changes = publication.preview(st)
     return render_template("organiser/release.html", study=st, final=final, changes=changes, problem=problem,
@@ -70,7 +71,7 @@ def end_study(study_id: int):
         flash(exc.message, "error")
         return redirect(url_for("organiser.release_study", study_id=st.id))
     db.session.commit()
-    flash("The study has ended without a release; its draft stays a draft.", "success")
+    flash(_("The study has ended without a release; its draft stays a draft."), "success")
     return redirect(url_for("organiser.study", study_id=st.id))
 
 
@@ -87,7 +88,7 @@ def study_report_pdf(study_id: int):
     st = load_study_for_organiser(study_id)
     return preparing.respond("study-report-pdf", st.id, f"delphi-report-study-{st.id}-{slugged(st.title)}.pdf",
                              back_url=url_for("organiser.study_report", study_id=st.id),
-                             back_label="Back to the report")
+                             back_label=_("Back to the report"))
 
 
 @bp.get("/studies/<int:study_id>/data-package.zip")
@@ -96,4 +97,4 @@ def study_data_package(study_id: int):
     st = load_study_for_organiser(study_id)
     return preparing.respond("study-data-package", st.id, f"delphi-study-{st.id}-data-{slugged(st.title)}.zip",
                              back_url=url_for("organiser.study_report", study_id=st.id),
-                             back_label="Back to the report")
+                             back_label=_("Back to the report"))

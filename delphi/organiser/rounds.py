@@ -3,11 +3,14 @@ consensus dashboard of a closed round is in dashboard.py)."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from delphi.errors import DomainError
 from delphi.extensions import db
 from delphi.forms import EmptyForm
+from delphi.i18n import moment
 from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import DeadlineForm, OpenRoundForm
 from delphi.organiser.responses import download, fail
@@ -21,15 +24,16 @@ def open_round(study_id: int):
     st = load_study_for_organiser(study_id)
     form = OpenRoundForm()
     if not form.validate_on_submit():
-        flash("Give a valid deadline (date and time, UTC).", "error")
+        flash(_("Give a valid deadline (date and time, UTC)."), "error")
         return redirect(url_for("organiser.study", study_id=st.id))
     try:
         rnd = rounds.open_round(st, form.deadline.data, by=current_user)
     except DomainError as exc:
         return fail(exc, "organiser.study", study_id=st.id)
     db.session.commit()
-    flash(f"Round {rnd.number} is open with {len(rnd.round_items)} items until "
-          f"{rnd.deadline:%d %b %Y %H:%M} UTC.", "success")
+    flash(ngettext("Round %(number)s is open with %(num)d items until %(deadline)s UTC.",
+                   "Round %(number)s is open with %(num)d items until %(deadline)s UTC.", len(rnd.round_items),
+                   number=rnd.number, deadline=moment(rnd.deadline)), "success")
     return redirect(url_for("organiser.study", study_id=st.id))
 
 
@@ -50,14 +54,15 @@ def extend_round(round_id: int):
     rnd = load_round_for_organiser(round_id)
     form = DeadlineForm()
     if not form.validate_on_submit():
-        flash("Give a valid deadline.", "error")
+        flash(_("Give a valid deadline."), "error")
         return redirect(url_for("organiser.study", study_id=rnd.study_id))
     try:
         rounds.extend(rnd, form.deadline.data, by=current_user)
     except DomainError as exc:
         return fail(exc, "organiser.study", study_id=rnd.study_id)
     db.session.commit()
-    flash(f"Round {rnd.number} now closes {rnd.deadline:%d %b %Y %H:%M} UTC.", "success")
+    flash(_("Round %(number)s now closes %(deadline)s UTC.", number=rnd.number, deadline=moment(rnd.deadline)),
+          "success")
     return redirect(url_for("organiser.study", study_id=rnd.study_id))
 
 
@@ -71,7 +76,9 @@ def remind(round_id: int):
         return fail(rounds.RoundNotOpen(rnd.number), "organiser.study", study_id=rnd.study_id)
     sent = panel.remind(rnd, by=current_user, base_url=current_app.config["BASE_URL"])
     db.session.commit()
-    flash(f"Reminder sent to {sent} panelist(s) who have not submitted round {rnd.number}.", "success")
+    flash(ngettext("Reminder sent to %(num)d panelist(s) who have not submitted round %(number)s.",
+                   "Reminder sent to %(num)d panelist(s) who have not submitted round %(number)s.", sent,
+                   number=rnd.number), "success")
     return redirect(url_for("organiser.study", study_id=rnd.study_id))
 
 
@@ -96,7 +103,7 @@ def close_round(round_id: int):
     except DomainError as exc:
         return fail(exc, "organiser.study", study_id=rnd.study_id)
     db.session.commit()
-    flash(f"Round {rnd.number} closed; results computed.", "success")
+    flash(_("Round %(number)s closed; results computed.", number=rnd.number), "success")
     return redirect(url_for("organiser.review_round", round_id=rnd.id))
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -20,11 +22,16 @@ from delphi.permissions import is_organiser, load_study_for_organiser, require
 from delphi.services.studies import decisions, design, exports, protocols, rounds
 
 
+# A version's status as the choices name it (the stored value is the enum's).
+STATUS_WORDS = {"draft": _l("draft"), "released": _l("released"), "retired": _l("retired")}
+
+
 def _version_choices() -> list[SelectChoice]:
     versions = db.session.scalars(select(FrameworkVersion).order_by(FrameworkVersion.created_at)).all()
     visible = [v for v in versions if v.status == VersionStatus.RELEASED
                or (v.status == VersionStatus.DRAFT and (v.created_by_id == current_user.id or current_user.is_admin))]
-    return [SelectChoice(v.id, f"{v.name} — {v.label} ({v.status.value})") for v in visible]
+    return [SelectChoice(v.id, f"{v.name} — {v.label} ({STATUS_WORDS.get(v.status.value, v.status.value)})")
+            for v in visible]
 
 
 @bp.get("/")
@@ -43,7 +50,7 @@ def create_study():
     form = StudyForm()
     form.version_id.choices = _version_choices()
     if not form.validate_on_submit():
-        flash("Give the study a title and choose a framework version.", "error")
+        flash(_("Give the study a title and choose a framework version."), "error")
         return redirect(url_for("organiser.index"))
     version = db.session.get(FrameworkVersion, form.version_id.data)
     try:
@@ -52,8 +59,8 @@ def create_study():
     except DomainError as exc:
         return fail(exc, "organiser.index")
     db.session.commit()
-    flash(f"Study created on draft {study.framework_version.ref}. Next: check the protocol and add the panel.",
-          "success")
+    flash(_("Study created on draft %(version)s. Next: check the protocol and add the panel.",
+            version=study.framework_version.ref), "success")
     return redirect(url_for("organiser.study", study_id=study.id))
 
 
@@ -85,10 +92,10 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
         try:
             rule = jsonsafe.loads(form.custom_rule.data or "")
         except jsonsafe.JSONRefused as exc:
-            raise InvalidInput(f"The custom rule: {exc}") from None
+            raise InvalidInput(_("The custom rule: %(reason)s", reason=str(exc))) from None
         if not isinstance(rule, dict):
-            raise InvalidInput("The custom rule must be a preset name or a JSON object with clauses, "
-                               "like the presets shown below.")
+            raise InvalidInput(_("The custom rule must be a preset name or a JSON object with clauses, "
+                                 "like the presets shown below."))
     else:
         rule = form.rule.data
     return {"rated_kinds": form.rated_kinds.data, "questions": questions, "rule": rule,
@@ -141,11 +148,12 @@ def protocol(study_id: int):
     st = load_study_for_organiser(study_id)
     form = ProtocolForm()
     form.rule.choices = [SelectChoice(name, f"{name} — {rule.description or rule.source}"[:120])
-                         for name, rule in stats.PRESETS.items()] + [SelectChoice("custom", "Custom rule (JSON below)")]
+                         for name, rule in stats.PRESETS.items()]
+    form.rule.choices.append(SelectChoice("custom", _("Custom rule (JSON below)")))
     if request.method == "GET":
         _fill_protocol_form(form, st)
     elif st.protocol_locked_at is not None:
-        flash("The protocol was locked when round 1 opened and can no longer change.", "error")
+        flash(_("The protocol was locked when round 1 opened and can no longer change."), "error")
         return redirect(url_for("organiser.study", study_id=st.id))
     elif form.validate_on_submit():
         try:
@@ -157,7 +165,7 @@ def protocol(study_id: int):
             flash(exc.message, "error")
             return render_template("organiser/protocol.html", study=st, form=form, **_action_context(st)), 400
         db.session.commit()
-        flash("Protocol saved. It will be locked when round 1 opens.", "success")
+        flash(_("Protocol saved. It will be locked when round 1 opens."), "success")
         return redirect(url_for("organiser.study", study_id=st.id))
     elif request.method == "POST":
         return render_template("organiser/protocol.html", study=st, form=form, **_action_context(st)), 400

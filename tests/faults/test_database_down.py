@@ -65,7 +65,7 @@ def test_save_page_when_the_database_goes_away_after_two_rows_gives_503_page_and
         r = client.post(f"/expert/rounds/{round_id}/domains/{domain}", data=form)
     assert seen["n"] == 3  # two rows were written in the transaction before the failure
     assert r.status_code == 503 and r.headers["Retry-After"] == "60"
-    assert r.mimetype == "text/html" and DATABASE_DOWN in r.get_data(as_text=True)
+    assert r.mimetype == "text/html" and str(DATABASE_DOWN) in r.get_data(as_text=True)
     assert _nothing_stored(app)
 
 
@@ -94,7 +94,7 @@ def test_pages_that_only_read_also_give_the_503_page_not_a_500(app, client, logi
     with database_fails_on(app, "SELECT"):
         r = client.get(f"/expert/rounds/{round_id}/domains/{domain}")
         health = client.get("/healthz")
-    assert r.status_code == 503 and DATABASE_DOWN in r.get_data(as_text=True)
+    assert r.status_code == 503 and str(DATABASE_DOWN) in r.get_data(as_text=True)
     assert health.status_code == 503 and health.json == {"status": "error", "database": "unreachable"}
     assert client.get("/healthz").json == {"status": "ok", "database": "ok"}
 
@@ -178,7 +178,7 @@ def test_postgresql_lost_mid_transaction_gives_503_and_its_transaction_is_rolled
         server.resume()
         saving.join(20)
         status, head, body = outcome["response"]
-        assert status == 503 and DATABASE_DOWN in body.decode() and head["content-type"].startswith("text/html")
+        assert status == 503 and str(DATABASE_DOWN) in body.decode() and head["content-type"].startswith("text/html")
         assert server.session().get("/healthz")[0] == 503
 
         # Autosave (JSON) while the database is unreachable: a clear 503 in JSON for rating.js to show.
@@ -186,7 +186,7 @@ def test_postgresql_lost_mid_transaction_gives_503_and_its_transaction_is_rolled
                                               {"item": items[0], "question": "agreement", "value": 1},
                                               headers={"X-CSRFToken": csrf(page)})
         assert status == 503 and head["content-type"] == "application/json"
-        assert DATABASE_DOWN in body.decode()
+        assert str(DATABASE_DOWN) in body.decode()
 
         direct = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with direct.connect() as conn:
