@@ -17,9 +17,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.get("/")
 @require(is_admin)
 def index():
-    organisers = db.session.scalars(
-        select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == PlatformRole.ORGANISER).order_by(User.name)).all()
-    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    from delphi.i18n import locale_sorted
+
+    # Sorted as readers expect, accents folded ('Česko' with C), not by the database's byte order.
+    organisers = locale_sorted(db.session.scalars(
+        select(User).join(UserRole, UserRole.user_id == User.id).where(UserRole.role == PlatformRole.ORGANISER)).all(),
+        key=lambda u: u.name)
+    orgs = locale_sorted(db.session.scalars(select(Organisation)).all(), key=lambda o: o.name)
     return render_template("admin/index.html", organisers=organisers, organisations=orgs,
                            person_form=PersonForm(), org_form=OrganisationForm())
 

@@ -160,4 +160,6 @@ def _group_view(rnd, question: str) -> dict:
         by_item.setdefault(str(row["item"]), {})[str(row["group"])] = row
         if str(row["group"]) not in names:
             names.append(str(row["group"]))
-    return {"names": sorted(names), "by_item": by_item}
+    from delphi.i18n import locale_sorted
+
+    return {"names": locale_sorted(names), "by_item": by_item}

@@ -27,8 +27,10 @@ from delphi.services.frameworks import files, translations, versions
 @bp.get("/frameworks")
 @require(is_organiser)
 def frameworks_index():
-    rows = db.session.scalars(select(Framework).order_by(Framework.name)
-                              .options(selectinload(Framework.versions))).all()
+    from delphi.i18n import locale_sorted
+
+    rows = locale_sorted(db.session.scalars(select(Framework).options(selectinload(Framework.versions))).all(),
+                         key=lambda fw: fw.name)
     listing = [(fw, [v for v in fw.versions if can_see(v)]) for fw in rows]
     return render_template("organiser/frameworks/index.html", listing=[(fw, vs) for fw, vs in listing if vs])
 

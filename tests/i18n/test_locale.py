@@ -116,3 +116,18 @@ def test_sorting_folds_accents_and_case():
     names = ["Österreich", "Zypern", "česko", "Belgien", "Ísland", "Deutschland", "Cyprus"]
     assert i18n.locale_sorted(names) == ["Belgien", "česko", "Cyprus", "Deutschland", "Ísland", "Österreich",
                                          "Zypern"]
+
+
+def test_the_administrators_lists_sort_accented_names_with_their_letter(app, client, make_user, login_as):
+    from delphi.extensions import db
+    from delphi.services.accounts import organisations
+
+    make_user("admin@example.org", roles=("admin",))
+    with app.app_context():
+        for name in ("Österreich", "Zypern", "Česko", "Belgien"):
+            organisations.create(name)
+        db.session.commit()
+    login_as("admin@example.org")
+    page = client.get("/admin/").get_data(as_text=True)
+    positions = [page.find(name) for name in ("Belgien", "Česko", "Österreich", "Zypern")]
+    assert -1 not in positions and positions == sorted(positions)
