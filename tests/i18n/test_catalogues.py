@@ -25,7 +25,7 @@ def extracted() -> dict[str, str | tuple[str, str]]:
     """msgid (or (singular, plural)) → where it was found."""
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), _method_map(), options_map={"templates/**.html": {"trimmed": "true"}}, keywords=KEYWORDS):
+            str(ROOT), _method_map(), options_map={"templates/**.html": {"trimmed": "true", "newstyle_gettext": "true"}}, keywords=KEYWORDS):
         if filename.startswith(("tests/", ".venv/", "framework/", "bench/", "migrations/")):
             continue
         found[message] = filename
