@@ -135,7 +135,7 @@ def test_domain_summaries_are_computed_as_their_methods_say(app, assessment):
     assert results.reached == 2  # the two level-5 indicators of domain III
     assert {i.current for i in results.strengths} <= {4, 5} and {i.current for i in results.weaknesses} <= {1, 2}
     assert assessment_results.fmt(3.0) == "3" and assessment_results.fmt(2.5) == "2.5"
-    assert assessment_results.fmt(None) == "–" and assessment_results.percent(0.6) == "60 %"
+    assert assessment_results.fmt(None) == "–" and assessment_results.percent(0.6) == "60%"
 
 
 def test_radar_puts_level_five_on_the_rim_and_falls_back_to_bars_below_three_axes():

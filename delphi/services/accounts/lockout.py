@@ -11,8 +11,11 @@ import logging
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import update
 
+from delphi import i18n
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import User
@@ -54,11 +57,15 @@ def _tell_owner(user: User, count: int, until) -> None:
     cfg = current_app.config
     reset_link = f"{cfg['BASE_URL'].rstrip('/')}/auth/reset"
     try:
-        mail.send(user.email, "Your Delphi platform account is locked for a while",
-                  f"Hello {user.name},\n\nThere were {count} failed attempts to log in to your account. To protect "
-                  f"it, logging in is locked until {until:%Y-%m-%d %H:%M} UTC.\n\nIf that was you, wait until "
-                  f"then, or choose a new password (which also lifts the lock):\n\n{reset_link}\n\n"
-                  "If it was not you, someone may be guessing your password. A long password that you use "
-                  "nowhere else keeps the account safe.\n", kind="lock_notice")
+        with force_locale(i18n.language_of(user)):  # in the owner's language
+            subject = _("Your Delphi platform account is locked for a while")
+            body = (_("Hello %(name)s,", name=user.name) + "\n\n"
+                    + _("There were %(count)s failed attempts to log in to your account. To protect it, logging in "
+                        "is locked until %(until)s UTC.", count=count, until=f"{until:%Y-%m-%d %H:%M}") + "\n\n"
+                    + _("If that was you, wait until then, or choose a new password (which also lifts the lock):")
+                    + f"\n\n{reset_link}\n\n"
+                    + _("If it was not you, someone may be guessing your password. A long password that you use "
+                        "nowhere else keeps the account safe.") + "\n")
+        mail.send(user.email, subject, body, kind="lock_notice")
     except Exception:
         log.exception("could not send the account-locked notice to user %s", user.id)

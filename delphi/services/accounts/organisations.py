@@ -1,6 +1,7 @@
 """Organisations (healthcare systems) and their assessor members."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
@@ -12,9 +13,9 @@ from delphi.services.accounts import audit
 def create(name: str, country: str | None = None, region: str | None = None, by: User | None = None) -> Organisation:
     name = name.strip()
     if not name:
-        raise InvalidInput("An organisation needs a name.")
+        raise InvalidInput(_("An organisation needs a name."))
     if db.session.scalar(select(Organisation).where(Organisation.name == name)):
-        raise InvalidInput(f"An organisation called '{name}' already exists.")
+        raise InvalidInput(_("An organisation called '%(name)s' already exists.", name=name))
     org = Organisation(name=name, country=(country or "").strip() or None, region=(region or "").strip() or None)
     db.session.add(org)
     db.session.flush()

@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from delphi.errors import InvalidInput
 
@@ -34,9 +35,9 @@ def is_common(password: str) -> bool:
 def check(password: str) -> None:
     minimum = current_app.config["PASSWORD_MIN_LENGTH"]
     if len(password) < minimum:
-        raise InvalidInput(f"The password must have at least {minimum} characters.")
+        raise InvalidInput(_("The password must have at least %(minimum)s characters.", minimum=minimum))
     if password.strip() == "" or len(set(password)) < 4:
-        raise InvalidInput("The password is too simple: use a mix of different characters.")
+        raise InvalidInput(_("The password is too simple: use a mix of different characters."))
     if is_common(password):
-        raise InvalidInput("This password is too common: it is among the first that anyone guessing would try. "
-                           "A few unrelated words make a strong one.")
+        raise InvalidInput(_("This password is too common: it is among the first that anyone guessing would try. "
+                             "A few unrelated words make a strong one."))

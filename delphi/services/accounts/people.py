@@ -1,6 +1,8 @@
 """Bringing people in: organisers (by an admin) and assessors of an organisation."""
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
+
 from delphi.models import Organisation, OrganisationRole, PlatformRole, User
 from delphi.services.accounts import organisations, users
 
@@ -9,7 +11,7 @@ def invite_organiser(email: str, name: str, by: User | None) -> User:
     user, created = users.get_or_create_user(email, name)
     users.grant_role(user, PlatformRole.ORGANISER, by=by)
     if created:
-        users.send_invitation(user, by, "to organise Delphi studies on the Delphi platform")
+        users.send_invitation(user, by, _l("to organise Delphi studies on the Delphi platform"))
     return user
 
 
@@ -17,5 +19,6 @@ def invite_assessor(org: Organisation, email: str, name: str, role: Organisation
     user, created = users.get_or_create_user(email, name)
     organisations.add_member(org, user, role, by=by)
     if created:
-        users.send_invitation(user, by, f"to assess the genomic-medicine maturity of {org.name}")
+        users.send_invitation(user, by, _l("to assess the genomic-medicine maturity of %(organisation)s",
+                                            organisation=org.name))
     return user

@@ -3,14 +3,17 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from datetime import timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from sqlalchemy import delete, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from delphi import bulk, security
+from delphi import bulk, i18n, security
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -28,7 +31,8 @@ def normalise_email(email: str) -> str:
     try:
         return validate_email(email.strip(), check_deliverability=False).normalized.lower()
     except EmailNotValidError as exc:
-        raise InvalidInput(f"'{email}' is not a valid e-mail address: {exc}") from None
+        raise InvalidInput(_("'%(email)s' is not a valid e-mail address: %(reason)s", email=email,
+                             reason=exc)) from None
 
 
 def find_by_email(email: str) -> User | None:
@@ -46,10 +50,10 @@ def hash_password(password: str) -> str:
 def create_user(email: str, name: str, password: str | None = None) -> User:
     email = normalise_email(email)
     if find_by_email(email):
-        raise InvalidInput(f"An account for {email} already exists.")
+        raise InvalidInput(_("An account for %(email)s already exists.", email=email))
     name = name.strip()
     if not name:
-        raise InvalidInput("A name is required.")
+        raise InvalidInput(_("A name is required."))
     user = User(email=email, name=name)
     if password is not None:
         check_password_policy(password)
@@ -149,12 +153,12 @@ def peek_token(raw: str, purpose: TokenPurpose) -> Token:
     token = db.session.scalar(select(Token).where(Token.token_hash == hash_token(raw or ""),
                                                   Token.purpose == purpose))
     if token is None:
-        raise TokenInvalid("This link is not valid. Check that you copied the whole link from the e-mail.")
+        raise TokenInvalid(_("This link is not valid. Check that you copied the whole link from the e-mail."))
     if token.used_at is not None:
-        raise TokenInvalid("This link has already been used. Log in, or ask for a new link.")
+        raise TokenInvalid(_("This link has already been used. Log in, or ask for a new link."))
     if token.expires_at <= utcnow():
-        raise TokenInvalid("This link has expired. Ask the organiser for a new invitation, "
-                           "or request a new password reset.")
+        raise TokenInvalid(_("This link has expired. Ask the organiser for a new invitation, "
+                             "or request a new password reset."))
     return token
 
 
@@ -167,7 +171,7 @@ def consume_token(raw: str, purpose: TokenPurpose) -> Token:
         update(Token).where(Token.id == token.id, Token.used_at.is_(None)).values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
-        raise TokenInvalid("This link has already been used. Log in, or ask for a new link.")
+        raise TokenInvalid(_("This link has already been used. Log in, or ask for a new link."))
     return token
 
 
@@ -184,7 +188,8 @@ def send_password_reset(email: str) -> None:
 
     An unknown address costs the same work: a token is made and hashed and the message composed, only not
     stored or sent; the route puts a floor under the answer time (RESET_REQUEST_MIN_SECONDS) for the rest. A
-    failing mail server is logged, not raised, so it cannot tell a known address either."""
+    failing mail server is logged, not raised, so it cannot tell a known address either. The message is in the
+    account's language (English for an unknown address)."""
     from delphi.services.accounts import mail
 
     user = find_by_email(email)
@@ -192,13 +197,18 @@ def send_password_reset(email: str) -> None:
     if known:
         raw = issue_token(user, TokenPurpose.PASSWORD_RESET, reset_ttl())
     else:
-        raw, _ = security.new_token()
+        raw = security.new_token()[0]
     link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/reset/{raw}"
-    msg = mail.compose(user.email if known else "nobody@delphi.invalid", "Reset your Delphi platform password",
-                       f"Hello {user.name if known else ''},\n\nSomeone (we hope you) asked to reset your password.\n"
-                       f"Open this link within {current_app.config['RESET_TTL_HOURS']} hours to choose a new one:"
-                       f"\n\n{link}\n\nIf you did not ask for this, ignore this message; your password is "
-                       "unchanged.\n")
+    with force_locale(i18n.language_of(user if known else None)):
+        hours = current_app.config["RESET_TTL_HOURS"]
+        msg = mail.compose(user.email if known else "nobody@delphi.invalid",
+                           _("Reset your Delphi platform password"),
+                           _("Hello %(name)s,", name=user.name if known else "") + "\n\n"
+                           + _("Someone (we hope you) asked to reset your password.") + "\n"
+                           + _("Open this link within %(hours)s hours to choose a new one:", hours=hours)
+                           + f"\n\n{link}\n\n"
+                           + _("If you did not ask for this, ignore this message; your password is unchanged.")
+                           + "\n")
     if not known:
         return
     mail.queue(msg, kind="reset")  # in this transaction; the worker sends it (the answer never waits on SMTP)
@@ -217,18 +227,45 @@ def answer_no_sooner_than(start: float) -> None:
 
 def send_invitation(user: User, invited_by: User | None, purpose_text: str, next_path: str | None = None, *,
                     study_id: int | None = None, panelist_id: int | None = None, raw: str | None = None) -> str:
-    """E-mail an invitation link (through the outbox); returns the link (shown to the inviter in development).
-    raw: a token already issued for this user and next_path (issue_tokens, for a whole panel at once)."""
+    """E-mail an invitation link (through the outbox), in the person's language; returns the link (shown to the
+    inviter in development). purpose_text: what the person is invited to, "to ...", best a lazy_gettext string so
+    it is read in the person's language. raw: a token already issued for this user and next_path (issue_tokens, for
+    a whole panel at once)."""
     from delphi.services.accounts import mail
 
     raw = raw or issue_token(user, TokenPurpose.INVITATION, invitation_ttl(), next_path=next_path)
-    link = f"{current_app.config['BASE_URL'].rstrip('/')}/auth/invite/{raw}"
-    inviter = f"{invited_by.name} invites you" if invited_by else "You are invited"
-    mail.send(user.email, "Your invitation to the Delphi platform",
-              f"Hello {user.name},\n\n{inviter} {purpose_text}.\n\nOpen this link to join "
-              f"(it works once and expires in {current_app.config['INVITATION_TTL_HOURS'] // 24} days):\n\n"
-              f"{link}\n", kind="invitation", study_id=study_id, panelist_id=panelist_id)
+    link = invitation_link(raw)
+    with force_locale(i18n.language_of(user)):
+        invitation = Invitation.of(invited_by, purpose_text)
+        body = invitation.body(user.name, link)
+    mail.send(user.email, invitation.subject, body, kind="invitation", study_id=study_id, panelist_id=panelist_id)
     return link
+
+
+def invitation_link(raw: str) -> str:
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/auth/invite/{raw}"
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What every invitation of one inviter, purpose and language says alike, composed once in the current locale
+    (the caller forces the recipients' language); body() adds the greeting and the link of each."""
+    subject: str
+    invite: str
+    open_link: str
+
+    @classmethod
+    def of(cls, invited_by: User | None, purpose_text, details: str = "") -> Invitation:
+        """purpose_text: "to ..." (the sentence's end); details: further sentences, each with a leading space."""
+        purpose = str(purpose_text)
+        invite = (_("%(inviter)s invites you %(purpose)s.", inviter=invited_by.name, purpose=purpose) if invited_by
+                  else _("You are invited %(purpose)s.", purpose=purpose))
+        days = current_app.config["INVITATION_TTL_HOURS"] // 24
+        return cls(subject=_("Your invitation to the Delphi platform"), invite=invite + details,
+                   open_link=_("Open this link to join (it works once and expires in %(days)s days):", days=days))
+
+    def body(self, name: str, link: str) -> str:
+        return f"{_('Hello %(name)s,', name=name)}\n\n{self.invite}\n\n{self.open_link}\n\n{link}\n"
 
 
 def purge_old_tokens(older_than: timedelta) -> int:

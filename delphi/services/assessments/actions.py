@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from delphi.db import utcnow
@@ -45,19 +46,19 @@ def _fields(tree: Tree, indicator_id: int, description: str, owner: str,
             status: ActionStatus | str) -> tuple[IndicatorNode, str, str, ActionStatus]:
     indicator = tree.by_id.get(indicator_id)
     if indicator is None:
-        raise InvalidInput("Choose one of this framework version's indicators for the action.")
+        raise InvalidInput(_("Choose one of this framework version's indicators for the action."))
     description = (description or "").strip()
     if not description:
-        raise InvalidInput("Describe the action (what will be done).")
+        raise InvalidInput(_("Describe the action (what will be done)."))
     if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput(f"The description is too long (at most {DESCRIPTION_MAX} characters).")
+        raise InvalidInput(_("The description is too long (at most %(max)s characters).", max=DESCRIPTION_MAX))
     owner = (owner or "").strip()
     if len(owner) > OWNER_MAX:
-        raise InvalidInput(f"The owner is too long (at most {OWNER_MAX} characters).")
+        raise InvalidInput(_("The owner is too long (at most %(max)s characters).", max=OWNER_MAX))
     try:
         status = ActionStatus(status)
     except ValueError:
-        raise InvalidInput("Status must be open, in progress or done.") from None
+        raise InvalidInput(_("Status must be open, in progress or done.")) from None
     return indicator, description, owner, status
 
 

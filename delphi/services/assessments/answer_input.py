@@ -11,6 +11,9 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from delphi.errors import InvalidInput
 from delphi.models.assessment import Confidence
 from delphi.services.assessments.lifecycle import IndicatorNode
@@ -26,11 +29,11 @@ SOLO_FIELDS = frozenset({"current_level", "target_level", "target_date", "confid
                          "not_applicable", "na_reason"})
 TEAM_FIELDS = frozenset({"target_level", "target_date", "confidence", "evidence", "links"})
 CONSENSUS_FIELDS = frozenset({"current_level", "not_applicable", "na_reason", "agreed_note", "target_level"})
-FIELD_LABELS = {
-    "current_level": "Current level", "target_level": "Target level", "target_date": "Target date",
-    "confidence": "Confidence", "evidence": "Evidence", "links": "Links", "not_applicable": "Not applicable",
-    "na_reason": "Reason", "agreed_note": "Note", "my_level": "Your level", "my_comment": "Your comment",
-    "revision": "Revision",
+FIELD_LABELS = {  # lazy: read in the reader's language (str() where it goes into JSON)
+    "current_level": _l("Current level"), "target_level": _l("Target level"), "target_date": _l("Target date"),
+    "confidence": _l("Confidence"), "evidence": _l("Evidence"), "links": _l("Links"),
+    "not_applicable": _l("Not applicable"), "na_reason": _l("Reason"), "agreed_note": _l("Note"),
+    "my_level": _l("Your level"), "my_comment": _l("Your comment"), "revision": _l("Revision"),
 }
 SHARED_FIELDS = SOLO_FIELDS | CONSENSUS_FIELDS  # stored on the answer row, one revision per field
 OWN_FIELDS = frozenset({"my_level", "my_comment"})  # stored per member (team mode), never shared
@@ -60,11 +63,11 @@ def _text(raw: Mapping[str, Any], key: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise AnswerInvalid(f"{FIELD_LABELS[key]} must be text.", field=key)
+        raise AnswerInvalid(_("%(field)s must be text.", field=FIELD_LABELS[key]), field=key)
     value = value.replace("\r\n", "\n").strip()
     if len(value) > MAX_TEXT:
-        raise AnswerInvalid(f"{FIELD_LABELS[key]} is too long ({len(value)} characters; at most {MAX_TEXT}).",
-                            field=key)
+        raise AnswerInvalid(_("%(field)s is too long (%(length)s characters; at most %(max)s).",
+                              field=FIELD_LABELS[key], length=len(value), max=MAX_TEXT), field=key)
     return value
 
 
@@ -82,8 +85,8 @@ def _level(raw: Mapping[str, Any], key: str) -> int | None:
         value = None
     if value is None or not 1 <= value <= 5:
         shown = raw.get(key)
-        raise AnswerInvalid(f"{FIELD_LABELS[key]} must be a whole number from 1 to 5 (got {shown!r}); "
-                            "it was not saved.", field=key)
+        raise AnswerInvalid(_("%(field)s must be a whole number from 1 to 5 (got %(value)s); it was not saved.",
+                              field=FIELD_LABELS[key], value=repr(shown)), field=key)
     return value
 
 
@@ -93,7 +96,8 @@ def _flag(raw: Mapping[str, Any], key: str) -> bool:
         return bool(value)
     if isinstance(value, str) and value.strip().lower() in TRUE | FALSE:
         return value.strip().lower() in TRUE
-    raise AnswerInvalid(f"{FIELD_LABELS[key]} must be true or false (got {value!r}).", field=key)
+    raise AnswerInvalid(_("%(field)s must be true or false (got %(value)s).", field=FIELD_LABELS[key],
+                          value=repr(value)), field=key)
 
 
 def _date(raw: Mapping[str, Any], key: str) -> date | None:
@@ -103,8 +107,8 @@ def _date(raw: Mapping[str, Any], key: str) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise AnswerInvalid(f"{FIELD_LABELS[key]} must be a date written as YYYY-MM-DD, e.g. 2027-06-30 "
-                            f"(got {value!r}).", field=key) from None
+        raise AnswerInvalid(_("%(field)s must be a date written as YYYY-MM-DD, e.g. 2027-06-30 (got %(value)s).",
+                              field=FIELD_LABELS[key], value=repr(value)), field=key) from None
 
 
 def _confidence(raw: Mapping[str, Any]) -> Confidence | None:
@@ -114,17 +118,19 @@ def _confidence(raw: Mapping[str, Any]) -> Confidence | None:
     try:
         return Confidence(str(value).strip().lower())
     except ValueError:
-        raise AnswerInvalid(f"Confidence must be low, medium or high (got {value!r}).", field="confidence") from None
+        raise AnswerInvalid(_("Confidence must be low, medium or high (got %(value)s).", value=repr(value)),
+                            field="confidence") from None
 
 
 def clean_link(link: str) -> str:
     link = link.strip()
     parts = urlsplit(link)
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in link):
-        raise AnswerInvalid(f"{link[:80]!r} is not a web link: each link must start with http:// or https:// "
-                            "(one per line).", field="links")
+        raise AnswerInvalid(_("%(link)s is not a web link: each link must start with http:// or https:// (one per "
+                              "line).", link=repr(link[:80])), field="links")
     if len(link) > MAX_LINK_LENGTH:
-        raise AnswerInvalid(f"A link is too long (at most {MAX_LINK_LENGTH} characters).", field="links")
+        raise AnswerInvalid(_("A link is too long (at most %(max)s characters).", max=MAX_LINK_LENGTH),
+                            field="links")
     return link
 
 
@@ -137,10 +143,11 @@ def _links(raw: Mapping[str, Any]) -> tuple[str, ...]:
     elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
         items = list(value)
     else:
-        raise AnswerInvalid("Links must be text, one link per line.", field="links")
+        raise AnswerInvalid(_("Links must be text, one link per line."), field="links")
     links = tuple(dict.fromkeys(clean_link(v) for v in items if v.strip()))
     if len(links) > MAX_LINKS:
-        raise AnswerInvalid(f"At most {MAX_LINKS} links per indicator (got {len(links)}).", field="links")
+        raise AnswerInvalid(_("At most %(max)s links per indicator (got %(count)s).", max=MAX_LINKS,
+                              count=len(links)), field="links")
     return links
 
 
@@ -152,7 +159,7 @@ def _revision(raw: Mapping[str, Any]) -> int | None:
         return value
     if isinstance(value, str) and value.strip().isdigit():
         return int(value)
-    raise AnswerInvalid("The page's revision marker is damaged; reload the page.", field="revision")
+    raise AnswerInvalid(_("The page's revision marker is damaged; reload the page."), field="revision")
 
 
 PARSERS = {
@@ -211,7 +218,7 @@ def _revisions(raw: Mapping[str, Any]) -> dict[str, int]:
         return {}
     if not isinstance(value, Mapping) or not all(
             k in PARSERS and isinstance(v, int) and not isinstance(v, bool) and v >= 0 for k, v in value.items()):
-        raise AnswerInvalid("The page's revision markers are damaged; reload the page.", field="revision")
+        raise AnswerInvalid(_("The page's revision markers are damaged; reload the page."), field="revision")
     return dict(value)
 
 
@@ -221,7 +228,7 @@ def _strings(raw: Mapping[str, Any], key: str, allowed: tuple[str, ...] | None =
         return {}
     if not isinstance(value, Mapping) or not all(k in PARSERS and isinstance(v, str) and len(v) <= 64
                                                  for k, v in value.items()):
-        raise AnswerInvalid("The page's markers are damaged; reload the page.", field="revision")
+        raise AnswerInvalid(_("The page's markers are damaged; reload the page."), field="revision")
     return {k: v for k, v in value.items() if allowed is None or v in allowed}
 
 
@@ -238,7 +245,7 @@ def parse(raw: Mapping[str, Any]) -> AnswerInput:
             invalid[key] = error
     unresolved = raw.get("unresolved") or ()
     if not isinstance(unresolved, list | tuple | frozenset | set) or not all(u in PARSERS for u in unresolved):
-        raise AnswerInvalid("The page's markers are damaged; reload the page.", field="revision")
+        raise AnswerInvalid(_("The page's markers are damaged; reload the page."), field="revision")
     return AnswerInput(**values, revision=_revision(raw), present=present, revisions=_revisions(raw),
                        was=_strings(raw, "was"), choices=_strings(raw, "choices", CHOICES),
                        unresolved=frozenset(unresolved), invalid=invalid,

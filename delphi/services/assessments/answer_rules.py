@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+
 from delphi.models.assessment import AssessmentAnswer, Confidence
 from delphi.services.assessments.answer_input import AnswerInvalid
 
@@ -44,24 +46,29 @@ def violations(state: AnswerState, *, reference_date: date | None, team_mode: bo
     """Every rule the state breaks, in the order a person would fix them."""
     found = []
     if state.not_applicable and (state.current_level is not None or state.target_level is not None):
-        what = "an agreed level" if team_mode else "a level"
         found.append(AnswerInvalid(
-            f"An indicator marked not applicable cannot also have {what} or a target: clear the levels or untick "
-            "'Not applicable'.", field="not_applicable",
+            _("An indicator marked not applicable cannot also have an agreed level or a target: clear the levels or "
+              "untick 'Not applicable'.") if team_mode else
+            _("An indicator marked not applicable cannot also have a level or a target: clear the levels or untick "
+              "'Not applicable'."), field="not_applicable",
             involves=("not_applicable", "current_level", "target_level")))
     if state.not_applicable and not state.na_reason:
-        found.append(AnswerInvalid("Say why this indicator does not apply to your healthcare system (the reason is "
-                                   "part of the record).", field="na_reason", involves=("na_reason", "not_applicable")))
+        found.append(AnswerInvalid(_("Say why this indicator does not apply to your healthcare system (the reason "
+                                     "is part of the record)."), field="na_reason",
+                                   involves=("na_reason", "not_applicable")))
     if (state.current_level is not None and state.target_level is not None
             and state.target_level < state.current_level):
-        current = "agreed level" if team_mode else "current level"
+        levels = {"target": state.target_level, "current": state.current_level}
         found.append(AnswerInvalid(
-            f"The target level ({state.target_level}) is below the {current} ({state.current_level}): a target is "
-            "where you want to be, so raise it or clear it.", field="target_level",
+            _("The target level (%(target)s) is below the agreed level (%(current)s): a target is where you want to "
+              "be, so raise it or clear it.", **levels) if team_mode else
+            _("The target level (%(target)s) is below the current level (%(current)s): a target is where you want to "
+              "be, so raise it or clear it.", **levels), field="target_level",
             involves=("target_level", "current_level")))
     if state.target_date is not None and reference_date is not None and state.target_date < reference_date:
-        found.append(AnswerInvalid(f"The target date ({state.target_date.isoformat()}) is before the assessment's "
-                                   f"reference date ({reference_date.isoformat()}).", field="target_date"))
+        found.append(AnswerInvalid(_("The target date (%(target)s) is before the assessment's reference date "
+                                     "(%(reference)s).", target=state.target_date.isoformat(),
+                                     reference=reference_date.isoformat()), field="target_date"))
     return found
 
 

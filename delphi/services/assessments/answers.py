@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import reduce
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from delphi.db import utcnow
@@ -49,12 +52,29 @@ __all__ = ["CONSENSUS_FIELDS", "FIELD_LABELS", "OWN_FIELDS", "SHARED_FIELDS", "S
 WRITE_ATTEMPTS = 3  # a guarded UPDATE that loses a race is planned again from the fresh row
 
 
+# The fields as a sentence names them ("… after you opened this page (target level, evidence)").
+FIELD_NAMES = {
+    "current_level": _l("current level"), "target_level": _l("target level"), "target_date": _l("target date"),
+    "confidence": _l("confidence"), "evidence": _l("evidence"), "links": _l("links"),
+    "not_applicable": _l("not applicable"), "na_reason": _l("reason"), "agreed_note": _l("note"),
+    "my_level": _l("your level"), "my_comment": _l("your comment"), "revision": _l("revision"),
+}
+
+
+def _and(names: list[str]) -> str:
+    """"Ana and Lena" (and so on for more)."""
+    return reduce(lambda first, second: _("%(first)s and %(second)s", first=first, second=second), names)
+
+
 class AnswerConflict(DomainError):
     def __init__(self, indicator: IndicatorNode, who: str | None, fields: tuple[str, ...] = ()):
-        names = ", ".join(FIELD_LABELS[f].lower() for f in fields)
-        super().__init__(f"{indicator.code} was changed by {who or 'someone else'} after you opened this page"
-                         + (f" ({names})" if names else "")
-                         + ": your version and theirs are shown; choose which to keep.")
+        names = ", ".join(str(FIELD_NAMES[f]) for f in fields)
+        who = who or _("someone else")
+        super().__init__(
+            _("%(code)s was changed by %(who)s after you opened this page (%(fields)s): your version and theirs are "
+              "shown; choose which to keep.", code=indicator.code, who=who, fields=names) if names else
+            _("%(code)s was changed by %(who)s after you opened this page: your version and theirs are shown; "
+              "choose which to keep.", code=indicator.code, who=who))
         self.indicator = indicator
         self.fields = fields
 
@@ -94,8 +114,8 @@ class SaveResult:
     def conflict(self, indicator: IndicatorNode) -> AnswerConflict | None:
         if not self.conflicts:
             return None
-        who = sorted({c.by or "someone else" for c in self.conflicts})
-        return AnswerConflict(indicator, " and ".join(who), tuple(c.field for c in self.conflicts))
+        who = sorted({c.by or _("someone else") for c in self.conflicts})
+        return AnswerConflict(indicator, _and(who), tuple(c.field for c in self.conflicts))
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -246,7 +266,7 @@ def _save_my_level(assessment: Assessment, indicator: IndicatorNode, given: Answ
                    now: datetime) -> tuple[tuple[str, ...], list[Refusal]]:
     """Upsert one team member's individual level and comment (team mode), the fields given: never a shared one."""
     if not assessment.team_mode:
-        raise InvalidInput("Individual levels are only used in team mode.")
+        raise InvalidInput(_("Individual levels are only used in team mode."))
     refused = [Refusal(f, given.invalid[f].field or f, given.invalid[f].message, given.raw.get(f))
                for f in sorted(OWN_FIELDS) if given.gives(f) and f in given.invalid]
     key = (AssessmentMemberLevel.assessment_id == assessment.id, AssessmentMemberLevel.indicator_id == indicator.id,
@@ -275,7 +295,7 @@ def _save_my_level(assessment: Assessment, indicator: IndicatorNode, given: Answ
 def save_my_level(assessment: Assessment, indicator: IndicatorNode, given: AnswerInput, *, by: User) -> bool:
     """A team member's individual level and comment alone (the given ones); returns whether anything changed."""
     require_open(assessment)
-    changed, _ = _save_my_level(assessment, indicator, given, by=by, now=utcnow())
+    changed = _save_my_level(assessment, indicator, given, by=by, now=utcnow())[0]
     return bool(changed)
 
 

@@ -20,6 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flask_babel import gettext as _
+
 from delphi.errors import InvalidInput
 from delphi.models import FrameworkVersion, Organisation, User
 from delphi.models.assessment import Assessment, Confidence
@@ -77,8 +79,8 @@ def _key(header: Any) -> str:
 
 def _table(data: bytes, filename: str) -> list[list[Any]]:
     if len(data) > MAX_BYTES:
-        raise InvalidInput(f"The file is {len(data) >> 10} KB; a baseline file may have at most "
-                           f"{MAX_BYTES >> 20} MB. Nothing was imported.")
+        raise InvalidInput(_("The file is %(size)s KB; a baseline file may have at most %(max)s MB. Nothing was "
+                             "imported.", size=len(data) >> 10, max=MAX_BYTES >> 20))
     if filename.lower().endswith(".xlsx") or data[:2] == b"PK":
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "baseline.xlsx"
@@ -86,7 +88,8 @@ def _table(data: bytes, filename: str) -> list[list[Any]]:
             try:
                 return [list(r) for r in first_sheet_values(path)]
             except RatingsError as exc:
-                raise InvalidInput(str(exc).replace(str(path), filename) + ". Nothing was imported.") from None
+                raise InvalidInput(_("%(reason)s. Nothing was imported.",
+                                     reason=str(exc).replace(str(path), filename))) from None
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             text = data.decode(encoding)
@@ -98,7 +101,8 @@ def _table(data: bytes, filename: str) -> list[list[Any]]:
     try:
         return [row for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
     except csv.Error as exc:
-        raise InvalidInput(f"{filename} cannot be read as CSV ({exc}). Nothing was imported.") from None
+        raise InvalidInput(_("%(file)s cannot be read as CSV (%(reason)s). Nothing was imported.", file=filename,
+                             reason=exc)) from None
 
 
 def _column_of(header: Any) -> str | None:
@@ -126,20 +130,22 @@ def _header(table: list[list[Any]]) -> tuple[int, dict[str, int], dict[str, str]
         if "code" in found and "level" in found:
             return index, found, names
     first = next((row for row in table if any(str(v or "").strip() for v in row)), [])
-    shown = ", ".join(repr(str(v)) for v in first[:8] if str(v or "").strip()) or "nothing"
-    raise InvalidInput("No header row with an indicator code column and a level column was found in the first 10 "
-                       f"rows (e.g. 'code', 'level', 'target', 'evidence'; the first row holds {shown}). Nothing was "
-                       "imported.")
+    shown = ", ".join(repr(str(v)) for v in first[:8] if str(v or "").strip()) or _("nothing")
+    raise InvalidInput(_("No header row with an indicator code column and a level column was found in the first 10 "
+                         "rows (e.g. 'code', 'level', 'target', 'evidence'; the first row holds %(first)s). Nothing "
+                         "was imported.", first=shown))
 
 
 def _level(raw: Any, what: str) -> int | None:
+    """what: "level" or "target" (the column)."""
     if raw is None or str(raw).strip() == "":
         return None
     text = str(raw).strip()
     if isinstance(raw, float) and raw.is_integer():
         text = str(int(raw))
     if not text.isdigit() or not 1 <= int(text) <= 5:
-        raise ValueError(f"{what} {text!r} is not a whole number from 1 to 5")
+        raise ValueError(_("target %(value)s is not a whole number from 1 to 5", value=repr(text)) if what == "target"
+                         else _("level %(value)s is not a whole number from 1 to 5", value=repr(text)))
     return int(text)
 
 
@@ -153,8 +159,8 @@ def read(data: bytes, filename: str, version: FrameworkVersion) -> BaselineRepor
     seen: dict[str, int] = {}
     body = table[start + 1:]
     if len(body) > MAX_ROWS:
-        raise InvalidInput(f"The file has {len(body)} rows; a baseline may have at most {MAX_ROWS}. Nothing was "
-                           "imported.")
+        raise InvalidInput(_("The file has %(count)s rows; a baseline may have at most %(max)s. Nothing was "
+                             "imported.", count=len(body), max=MAX_ROWS))
 
     def cell(row: list[Any], column: str) -> Any:
         position = where.get(column)
@@ -168,17 +174,20 @@ def read(data: bytes, filename: str, version: FrameworkVersion) -> BaselineRepor
         code = str(cell(row, "code") or "").strip()
         extra = [v for v in row[width:] if str(v or "").strip()]
         if extra:
-            report.rows.append(Row(line, code, "refused", f"the row has {width + len(extra)} fields but the header "
-                                   f"has {width} (a separator inside a text that is not quoted?)"))
+            report.rows.append(Row(line, code, "refused", _(
+                "the row has %(fields)s fields but the header has %(width)s (a separator inside a text that is not "
+                "quoted?)", fields=width + len(extra), width=width)))
             continue
         indicator = by_code.get(code.lower())
         if indicator is None:
-            report.rows.append(Row(line, code, "refused", f"{code!r} is not an indicator of {version.ref}"
-                                   if code else "no indicator code"))
+            report.rows.append(Row(line, code, "refused",
+                                   _("%(code)s is not an indicator of %(version)s", code=repr(code), version=version.ref)
+                                   if code else _("no indicator code")))
             continue
         if indicator.code in seen:
             report.rows.append(Row(line, indicator.code, "refused",
-                                   f"{indicator.code} already has a row (row {seen[indicator.code]})"))
+                                   _("%(code)s already has a row (row %(row)s)", code=indicator.code,
+                                     row=seen[indicator.code])))
             continue
         try:
             answer = _answer(row, cell)
@@ -186,8 +195,9 @@ def read(data: bytes, filename: str, version: FrameworkVersion) -> BaselineRepor
             report.rows.append(Row(line, indicator.code, "refused", str(exc)))
             continue
         seen[indicator.code] = line
-        shown = ("not applicable" if answer.not_applicable else
-                 f"level {answer.current_level}" + (f", target {answer.target_level}" if answer.target_level else ""))
+        shown = (_("not applicable") if answer.not_applicable else
+                 _("level %(level)s, target %(target)s", level=answer.current_level, target=answer.target_level)
+                 if answer.target_level else _("level %(level)s", level=answer.current_level))
         report.rows.append(Row(line, indicator.code, "read", shown, answer))
     report.missing = [ind.code for ind in tree.indicators if ind.code not in seen]
     return report
@@ -197,23 +207,24 @@ def _answer(row: list[Any], cell) -> AnswerInput:
     raw_level = str(cell(row, "level") or "").strip()
     evidence = str(cell(row, "evidence") or "").strip()
     if len(evidence) > MAX_EVIDENCE:
-        raise ValueError(f"the evidence has {len(evidence)} characters; at most {MAX_EVIDENCE}")
+        raise ValueError(_("the evidence has %(length)s characters; at most %(max)s", length=len(evidence),
+                           max=MAX_EVIDENCE))
     if raw_level.lower() in NOT_APPLICABLE:
         reason = str(cell(row, "na_reason") or "").strip() or evidence
         if not reason:
-            raise ValueError("marked not applicable without a reason (give one in the evidence column)")
+            raise ValueError(_("marked not applicable without a reason (give one in the evidence column)"))
         return AnswerInput(not_applicable=True, na_reason=reason, evidence=evidence)
     level = _level(cell(row, "level"), "level")
     if level is None:
-        raise ValueError("no level")
+        raise ValueError(_("no level"))
     target = _level(cell(row, "target"), "target")
     if target is not None and target < level:
-        raise ValueError(f"target {target} is below the level {level}")
+        raise ValueError(_("target %(target)s is below the level %(level)s", target=target, level=level))
     raw_confidence = str(cell(row, "confidence") or "").strip().lower()
     try:
         confidence = Confidence(raw_confidence) if raw_confidence else None
     except ValueError:
-        raise ValueError(f"confidence {raw_confidence!r} is not low, medium or high") from None
+        raise ValueError(_("confidence %(value)s is not low, medium or high", value=repr(raw_confidence))) from None
     return AnswerInput(current_level=level, target_level=target, evidence=evidence, confidence=confidence)
 
 
@@ -221,13 +232,14 @@ def create(org: Organisation, version: FrameworkVersion, report: BaselineReport,
            reference_date: date, by: User, finalise: bool) -> Assessment:
     """Store the rows that were read; finalise only a complete baseline (every indicator, no refused row)."""
     if not report.read:
-        raise InvalidInput("No row could be read, so there is nothing to import.")
+        raise InvalidInput(_("No row could be read, so there is nothing to import."))
     if finalise and not report.complete:
-        raise InvalidInput(f"A finalised baseline needs every indicator: {len(report.missing)} have no row and "
-                           f"{len(report.refused)} rows were refused. Import it as in progress and complete it, or "
-                           "correct the file.")
+        raise InvalidInput(_("A finalised baseline needs every indicator: %(missing)s have no row and %(refused)s "
+                             "rows were refused. Import it as in progress and complete it, or correct the file.",
+                             missing=len(report.missing), refused=len(report.refused)))
     assessment = lifecycle.create(org, version, title=title, reference_date=reference_date,
-                                  scope="Imported from an earlier assessment (spreadsheet).", team_user_ids=[by.id],
+                                  scope="Imported from an earlier assessment (spreadsheet).",  # stored: not translated
+                                  team_user_ids=[by.id],
                                   by=by)
     tree = lifecycle.tree(version)
     by_code = {ind.code: ind for ind in tree.indicators}

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from delphi.db import utcnow
@@ -42,19 +44,21 @@ def min_organisations() -> int:
 
 
 def method_text(k: int) -> str:
-    return (f"Published editions: an administrator publishes the benchmark from time to time; each edition freezes "
-            f"the latest finalised assessment of every organisation that opted in. You see the median (the mean of "
-            f"the two middle levels when their number is even) and the highest level of the other organisations in "
-            f"the latest edition — yours is never among them — and only when at least {k} others contributed; an "
-            f"indicator is shown only with at least {k} levels. Indicators marked not applicable are left out. No "
-            f"organisation is named, and the number of organisations is given only as “at least {k}”.")
+    return _("Published editions: an administrator publishes the benchmark from time to time; each edition freezes "
+             "the latest finalised assessment of every organisation that opted in. You see the median (the mean of "
+             "the two middle levels when their number is even) and the highest level of the other organisations in "
+             "the latest edition — yours is never among them — and only when at least %(k)s others contributed; an "
+             "indicator is shown only with at least %(k)s levels. Indicators marked not applicable are left out. No "
+             "organisation is named, and the number of organisations is given only as “at least %(k)s”.", k=k)
 
 
 HISTORY = 3  # the organisation's own earlier finalised assessments shown beside the benchmark
 
-DOMAIN_METHOD = ("Domains: each organisation's domain level is the mean of its levels on the domain's indicators "
-                 "(not applicable and unanswered left out); the median and the highest are taken over the other "
-                 "organisations' domain levels, shown only when at least {k} of them have one.")
+
+def domain_method_text(k: int) -> str:
+    return _("Domains: each organisation's domain level is the mean of its levels on the domain's indicators (not "
+             "applicable and unanswered left out); the median and the highest are taken over the other "
+             "organisations' domain levels, shown only when at least %(k)s of them have one.", k=k)
 
 
 @dataclass(frozen=True)
@@ -106,7 +110,7 @@ class Benchmark:
 
     @property
     def domain_method(self) -> str:
-        return DOMAIN_METHOD.format(k=self.at_least)
+        return domain_method_text(self.at_least)
 
 
 def contributing_assessments(version_id: int) -> dict[int, int]:
@@ -136,9 +140,12 @@ def publish_edition(version: FrameworkVersion, *, by: User | None) -> BenchmarkE
     k = min_organisations()
     contributions = contributing_assessments(version.id)
     if len(contributions) < k + 1:
-        raise InvalidInput(f"{len(contributions)} organisation(s) contribute to the benchmark of {version.ref}; an "
-                           f"edition needs at least {k + 1}, so that each sees at least {k} others. Nothing was "
-                           "published.")
+        raise InvalidInput(ngettext(
+            "%(num)d organisation(s) contribute to the benchmark of %(version)s; an edition needs at least "
+            "%(needed)s, so that each sees at least %(k)s others. Nothing was published.",
+            "%(num)d organisation(s) contribute to the benchmark of %(version)s; an edition needs at least "
+            "%(needed)s, so that each sees at least %(k)s others. Nothing was published.",
+            len(contributions), version=version.ref, needed=k + 1, k=k))
     number = (db.session.scalar(select(func.max(BenchmarkEdition.number))
                                 .where(BenchmarkEdition.version_id == version.id)) or 0) + 1
     edition = BenchmarkEdition(version_id=version.id, number=number, published_at=utcnow(),
@@ -205,7 +212,7 @@ def publish_due(*, by: User | None = None) -> list[tuple[FrameworkVersion, Bench
     out = []
     for row in overview():
         if row.latest is not None and not row.changed:  # overview() compared them already
-            out.append((row.version, None, "unchanged since the latest edition"))
+            out.append((row.version, None, "unchanged since the latest edition"))  # for the command line
             continue
         try:
             out.append((row.version, publish_edition(row.version, by=by), "published"))
@@ -243,16 +250,16 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
     edition = latest_edition(tree.version_id)
     k = max(min_organisations(), edition.min_organisations if edition else 0)
     if edition is None:
-        return _unavailable(tree, k, "No benchmark edition has been published for this framework version yet.")
+        return _unavailable(tree, k, _("No benchmark edition has been published for this framework version yet."))
     org = assessment.organisation
     contributors = _contributor_ids(edition)
     if not org.benchmark_opt_in or org.id not in contributors:
-        return _unavailable(tree, k, "Only organisations that contributed to the current edition see it: opt in "
-                                     "and finalise an assessment of this version, and your organisation is part "
-                                     "of the next edition.", edition)
+        return _unavailable(tree, k, _("Only organisations that contributed to the current edition see it: opt in "
+                                       "and finalise an assessment of this version, and your organisation is part "
+                                       "of the next edition."), edition)
     if len(contributors - {org.id}) < k:
-        return _unavailable(tree, k, f"Fewer than {k} other organisations contributed to the current edition.",
-                            edition)
+        return _unavailable(tree, k, _("Fewer than %(k)s other organisations contributed to the current edition.",
+                                       k=k), edition)
     levels: dict[int, list[int]] = {}
     by_org: dict[int, dict[int, int]] = {}
     for org_id, indicator_id, level in db.session.execute(
@@ -261,6 +268,8 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
         levels.setdefault(indicator_id, []).append(level)
         by_org.setdefault(org_id, {})[indicator_id] = level
     earlier = earlier_assessments(assessment)
+    your_level, median, highest = _("Your level"), _("Median"), _("Highest")
+    yours_then = _("Yours, %(date)s", date=earlier[-1][0].reference_date.isoformat()) if earlier else ""
     domains = []
     for d in tree.domains:
         rows = []
@@ -272,12 +281,11 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
                                      own_na=bool(own and own.not_applicable),
                                      median=_median(values) if enough else None,
                                      highest=max(values) if enough else None,
-                                     earlier=tuple(levels_of.get(node.id) for _, levels_of in earlier)))
-        series = [("current", "Your level", [r.own for r in rows]), ("median", "Median", [r.median for r in rows]),
-                  ("highest", "Highest", [r.highest for r in rows])]
+                                     earlier=tuple(levels_of.get(node.id) for _a, levels_of in earlier)))
+        series = [("current", your_level, [r.own for r in rows]), ("median", median, [r.median for r in rows]),
+                  ("highest", highest, [r.highest for r in rows])]
         if earlier:  # the latest earlier assessment of the organisation, as a fourth line
-            series.append(("earlier", f"Yours, {earlier[-1][0].reference_date.isoformat()}",
-                           [r.earlier[-1] for r in rows]))
+            series.append(("earlier", yours_then, [r.earlier[-1] for r in rows]))
         chart = charts.radar([r.node.code for r in rows], [r.node.statement for r in rows], series)
         ids = [node.id for node in d.indicators]
         others = [m for m in (_mean([levels_of.get(i) for i in ids]) for levels_of in by_org.values())
@@ -287,16 +295,15 @@ def for_assessment(assessment: Assessment, tree: Tree, answers: Mapping[int, Ass
             d, tuple(rows), chart, own_mean=_mean([r.own for r in rows]),
             median_mean=float(statistics.median(others)) if enough else None,
             highest_mean=max(others) if enough else None,
-            earlier_means=tuple(_mean([levels_of.get(i) for i in ids]) for _, levels_of in earlier)))
-    domain_series = [("current", "Your level", [d.own_mean for d in domains]),
-                     ("median", "Median", [d.median_mean for d in domains]),
-                     ("highest", "Highest", [d.highest_mean for d in domains])]
+            earlier_means=tuple(_mean([levels_of.get(i) for i in ids]) for _a, levels_of in earlier)))
+    domain_series = [("current", your_level, [d.own_mean for d in domains]),
+                     ("median", median, [d.median_mean for d in domains]),
+                     ("highest", highest, [d.highest_mean for d in domains])]
     if earlier:
-        domain_series.append(("earlier", f"Yours, {earlier[-1][0].reference_date.isoformat()}",
-                              [d.earlier_means[-1] for d in domains]))
+        domain_series.append(("earlier", yours_then, [d.earlier_means[-1] for d in domains]))
     return Benchmark(available=True, version_ref=tree.ref, at_least=k, edition=edition.number,
                      published_at=edition.published_at, domains=tuple(domains),
-                     history=tuple((a.title, a.reference_date.isoformat()) for a, _ in earlier),
+                     history=tuple((a.title, a.reference_date.isoformat()) for a, _levels in earlier),
                      domain_chart=charts.radar([d.node.code for d in domains], [d.node.title for d in domains],
                                                domain_series))
 

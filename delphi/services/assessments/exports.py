@@ -16,6 +16,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from delphi import i18n
 from delphi.db import utcnow
 from delphi.downloads import slugged
 from delphi.models.assessment import ActionStatus, Assessment, AssessmentAnswer
@@ -135,6 +139,7 @@ def to_json(report: Report) -> dict[str, Any]:
             "not_applicable": item.not_applicable, "not_applicable_reason": item.na_reason or None,
             "evidence": (ans.evidence if ans else "") or None, "links": list(ans.links or []) if ans else [],
             "agreed_note": (ans.agreed_note if ans else "") or None})
+    # JSON keys stay as they are; the prose values (methods, reasons) are in the reader's language.
     bench: dict[str, Any] | None
     if report.benchmark.available:
         bench = {"method": report.benchmark.method, "available": True, "edition": report.benchmark.edition,
@@ -153,7 +158,7 @@ def to_json(report: Report) -> dict[str, Any]:
                        "organisation": report.organisation_name, "team": list(report.team)},
         "framework": {"ref": report.tree.ref, "name": report.tree.name, "source": report.tree.source,
                       "checksum": report.tree.checksum},
-        "methods": METHODS,
+        "methods": {key: str(text) for key, text in METHODS.items()},
         "overall": _summary(report.results.overall),
         "domains": [{"code": d.node.code, "title": d.node.title, **_summary(d.summary)}
                     for d in report.results.domains],
@@ -204,6 +209,13 @@ def _radar_sheet(wb, d: DomainResult) -> None:
 
 
 def to_xlsx(report: Report) -> bytes:
+    """The spreadsheet, in English: its sheets and column headers are what other tools (and the baseline import)
+    read back, and its method notes stay beside them in the same language."""
+    with force_locale(i18n.DEFAULT):
+        return _to_xlsx(report)
+
+
+def _to_xlsx(report: Report) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
 
@@ -243,7 +255,7 @@ def to_xlsx(report: Report) -> bytes:
     about["B9"].number_format = "yyyy-mm-dd hh:mm"
     about.append([])
     for key, text in METHODS.items():
-        about.append([f"Method: {key}", text])
+        about.append([f"Method: {key}", str(text)])
     about.column_dimensions["A"].width = 22
     about.column_dimensions["B"].width = 100
 
@@ -323,10 +335,10 @@ def render_pdf(assessment: Assessment, progress=_quiet) -> bytes:
     """The assessment's report PDF (a worker builds it: services/operations/outputs.py)."""
     from flask import render_template
 
-    progress("Collecting the answers", 5)
+    progress(_("Collecting the answers"), 5)  # stages: shown on the waiting page, in its reader's language
     report = build(assessment)
     html = render_template("assessor/report.html", report=report, methods=METHODS,
                            benchmark_method=report.benchmark.method)
-    progress("Laying out the pages", 30)
+    progress(_("Laying out the pages"), 30)
     return to_pdf(html, [str(STATIC / "assessment.css")])
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import case, delete, func, select, update
 
 from delphi.db import utcnow
@@ -44,11 +46,13 @@ class AssessmentFinalised(DomainError):
     """Any change to a finalised assessment (the database refuses it too)."""
 
     def __init__(self, assessment: Assessment | None = None):
-        when = ""
         if assessment is not None and assessment.finalised_at is not None:
-            when = f" on {assessment.finalised_at:%Y-%m-%d}"
-        super().__init__(f"This assessment was finalised{when} and is read-only; nothing was changed. "
-                         "Start a new assessment to record a later state.")
+            message = _("This assessment was finalised on %(date)s and is read-only; nothing was changed. Start a new "
+                        "assessment to record a later state.", date=f"{assessment.finalised_at:%Y-%m-%d}")
+        else:
+            message = _("This assessment was finalised and is read-only; nothing was changed. Start a new assessment "
+                        "to record a later state.")
+        super().__init__(message)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -174,9 +178,10 @@ def members_of(org: Organisation) -> list[OrganisationMember]:
 def _clean_title(title: str) -> str:
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("An assessment needs a title, e.g. 'National baseline 2025'.")
+        raise InvalidInput(_("An assessment needs a title, e.g. 'National baseline 2025'."))
     if len(title) > TITLE_MAX:
-        raise InvalidInput(f"The title is too long ({len(title)} characters; at most {TITLE_MAX}).")
+        raise InvalidInput(_("The title is too long (%(length)s characters; at most %(max)s).", length=len(title),
+                             max=TITLE_MAX))
     return title
 
 
@@ -188,7 +193,7 @@ def _team_users(org: Organisation, user_ids: Iterable[int]) -> list[int]:
         OrganisationMember.organisation_id == org.id, OrganisationMember.user_id.in_(wanted))))
     strangers = [u for u in wanted if u not in members]
     if strangers:
-        raise InvalidInput("The team can only include members of the organisation.")
+        raise InvalidInput(_("The team can only include members of the organisation."))
     return wanted
 
 
@@ -197,9 +202,10 @@ def create(org: Organisation, version: FrameworkVersion, *, title: str, scope: s
            by: User | None) -> Assessment:
     """Start an assessment of org on a released framework version."""
     if version.status != VersionStatus.RELEASED:
-        raise InvalidInput(f"{version.ref} is not a released framework version; assessments use released ones.")
+        raise InvalidInput(_("%(version)s is not a released framework version; assessments use released ones.",
+                             version=version.ref))
     if not isinstance(reference_date, date):
-        raise InvalidInput("An assessment needs a reference date (the date the levels describe).")
+        raise InvalidInput(_("An assessment needs a reference date (the date the levels describe)."))
     assessment = Assessment(organisation_id=org.id, version_id=version.id, title=_clean_title(title),
                             scope=(scope or "").strip(), reference_date=reference_date, team_mode=bool(team_mode),
                             status=AssessmentStatus.IN_PROGRESS, created_by_id=by.id if by else None)
@@ -305,9 +311,10 @@ def finalise(assessment: Assessment, *, by: User | None) -> None:
     missing = unanswered(assessment, tree(assessment.version))
     if missing:
         sample = ", ".join(i.code for i in missing[:5]) + (" …" if len(missing) > 5 else "")
-        noun = "indicator has" if len(missing) == 1 else "indicators have"
-        raise InvalidInput(f"{len(missing)} {noun} no level yet ({sample}). Give each a level or mark it not "
-                           "applicable with a reason, then finalise.")
+        raise InvalidInput(ngettext("%(num)d indicator has no level yet (%(sample)s). Give each a level or mark it "
+                                    "not applicable with a reason, then finalise.",
+                                    "%(num)d indicators have no level yet (%(sample)s). Give each a level or mark it "
+                                    "not applicable with a reason, then finalise.", len(missing), sample=sample))
     now = utcnow()
     claimed = db.session.execute(
         update(Assessment).where(Assessment.id == assessment.id, Assessment.status == AssessmentStatus.IN_PROGRESS)

@@ -10,6 +10,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from delphi.extensions import db
@@ -19,9 +21,9 @@ from delphi.services.assessments import charts
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments.lifecycle import IndicatorNode, Tree
 
-METHOD = ("Indicators are matched by code. Change: the level in the latest assessment minus the level in the one "
-          "before it (both must have a level). Domain lines: the mean of the domain's indicator levels in each "
-          "assessment, not applicable left out — a reading aid, not an official score.")
+METHOD = _l("Indicators are matched by code. Change: the level in the latest assessment minus the level in the one "
+             "before it (both must have a level). Domain lines: the mean of the domain's indicator levels in each "
+             "assessment, not applicable left out — a reading aid, not an official score.")
 
 
 @dataclass(frozen=True)
@@ -40,9 +42,9 @@ class Cell:
     @property
     def text(self) -> str:
         if not self.present:
-            return "not in version"
+            return _("not in version")
         if self.not_applicable:
-            return "N/A"
+            return _("N/A")
         return str(self.level) if self.level is not None else "–"
 
 

@@ -10,6 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from delphi import i18n
 from delphi.models.assessment import AssessmentAnswer, Confidence
 from delphi.services.assessments import charts
 from delphi.services.assessments.lifecycle import DomainNode, IndicatorNode, Tree
@@ -18,20 +23,21 @@ STRENGTH_MIN = 4  # adopted by national or regional healthcare systems, or beyon
 WEAKNESS_MAX = 2  # ad hoc, or defined at local level only
 SHARE_THRESHOLD = 3
 
+# Lazy: read in the reader's language (str() them for JSON or a spreadsheet).
 METHODS = {
-    "levels": "Each indicator is placed at one level from 1 to 5 (in team mode: the level the team agreed). "
-              "Indicators marked not applicable are left out of every figure.",
-    "median": "Median: the middle value of the domain's indicator levels (the mean of the two middle values "
-              "when their number is even).",
-    "mean": "Mean: the arithmetic mean of the domain's indicator levels, rounded to 2 decimals. Levels are "
-            "ordinal, so read the mean as a rough summary only.",
-    "share": f"Share at level {SHARE_THRESHOLD}+: the number of indicators at level {SHARE_THRESHOLD} or above "
-             "(documented, functional and monitored) divided by the number of indicators with a level.",
-    "gap": "Gap: target level minus current level, for indicators with both.",
-    "strengths": f"Strengths: indicators at level {STRENGTH_MIN} or 5. Weaknesses: indicators at level 1 or "
-                 f"{WEAKNESS_MAX}.",
-    "official": "The model has no official aggregate score: the per-indicator levels are the result; these "
-                "summaries only help to read them.",
+    "levels": _l("Each indicator is placed at one level from 1 to 5 (in team mode: the level the team agreed). "
+                 "Indicators marked not applicable are left out of every figure."),
+    "median": _l("Median: the middle value of the domain's indicator levels (the mean of the two middle values "
+                 "when their number is even)."),
+    "mean": _l("Mean: the arithmetic mean of the domain's indicator levels, rounded to 2 decimals. Levels are "
+               "ordinal, so read the mean as a rough summary only."),
+    "share": _l("Share at level %(level)s+: the number of indicators at level %(level)s or above (documented, "
+                "functional and monitored) divided by the number of indicators with a level.", level=SHARE_THRESHOLD),
+    "gap": _l("Gap: target level minus current level, for indicators with both."),
+    "strengths": _l("Strengths: indicators at level %(strong)s or 5. Weaknesses: indicators at level 1 or %(weak)s.",
+                    strong=STRENGTH_MIN, weak=WEAKNESS_MAX),
+    "official": _l("The model has no official aggregate score: the per-indicator levels are the result; these "
+                   "summaries only help to read them."),
 }
 
 
@@ -58,7 +64,7 @@ class IndicatorResult:
     @property
     def level_label(self) -> str:
         if self.not_applicable:
-            return "N/A"
+            return _("N/A")
         return str(self.current) if self.current is not None else "–"
 
 
@@ -133,9 +139,9 @@ def indicator_results(tree: Tree, answers: Mapping[int, AssessmentAnswer]) -> tu
 
 
 def domain_chart(node: DomainNode, items: tuple[IndicatorResult, ...], *, with_target: bool = True):
-    series = [("current", "Current", [i.current for i in items])]
+    series = [("current", _("Current"), [i.current for i in items])]
     if with_target and any(i.target is not None for i in items):
-        series.append(("target", "Target", [i.target for i in items]))
+        series.append(("target", _("Target"), [i.target for i in items]))
     return charts.radar([i.node.code for i in items], [i.node.statement for i in items], series)
 
 
@@ -162,15 +168,16 @@ def compute(tree: Tree, answers: Mapping[int, AssessmentAnswer]) -> Results:
 
 
 def fmt(value: float | None, digits: int = 2) -> str:
-    """A figure for people: '–' when missing, no trailing zeros (3.0 → 3, 2.50 → 2.5)."""
+    """A figure for people: '–' when missing, no trailing zeros (3.0 → 3, 2.50 → 2.5), the locale's decimal sign
+    (2,5 in German)."""
     if value is None:
         return "–"
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return text or "0"
+    return format_decimal(value, "0." + "#" * digits if digits else "0")
 
 
 def percent(value: float | None) -> str:
-    return "–" if value is None else f"{round(100 * value)} %"
+    """A share as the locale writes a percentage: '60%' in English, '60 %' in German."""
+    return i18n.percent(value, empty="–")
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -195,12 +202,13 @@ class Spread:
 def spreads(levels, names: Mapping[int, str]) -> dict[int, Spread]:
     """indicator id → spread of the team's individual levels (rows of AssessmentMemberLevel)."""
     grouped: dict[int, list] = {}
+    former = _("former member")
     for row in levels:
         grouped.setdefault(row.indicator_id, []).append(row)
     out = {}
     for indicator_id, rows in grouped.items():
         values = [r.level for r in rows if r.level is not None]
-        members = tuple(sorted(((names.get(r.user_id, "former member"), r.level, r.comment or "") for r in rows),
+        members = tuple(sorted(((names.get(r.user_id, former), r.level, r.comment or "") for r in rows),
                                key=lambda m: (m[1] is None, m[1] or 0, m[0])))
         out[indicator_id] = Spread(
             count=len(values), lowest=min(values) if values else None,

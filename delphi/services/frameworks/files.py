@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import framework as fwlib
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
@@ -22,6 +24,11 @@ CONTENT_TYPES = {
     "csv": "text/csv",  # HTTP responses add "; charset=utf-8"
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
+
+
+# A version's status as a message names it.
+STATUS_NAMES = {VersionStatus.DRAFT: _l("draft"), VersionStatus.RELEASED: _l("released"),
+                VersionStatus.RETIRED: _l("retired")}
 
 
 class FileRefused(InvalidInput):
@@ -65,15 +72,17 @@ def import_file(data: bytes, filename: str, *, by: User | None, slug: str | None
     slug = (slug or "").strip() or versions.slugify(doc.short_name or doc.name)
     label = (label or "").strip()
     if release and not label:
-        raise InvalidInput("A released version needs a label, e.g. 2025.")
+        raise InvalidInput(_("A released version needs a label, e.g. 2025."))
     existing = versions.find_version(slug, label) if label else None
     if existing is not None:
         same = versions.to_document(existing) == doc
         if same and existing.is_draft != release:
             return Imported(existing, created=False)
-        state = "the same content" if same else "different content"
-        raise InvalidInput(f"{slug} already has a version labelled '{label}' ({existing.status.value}, "
-                           f"{state}); choose another label.")
+        status = STATUS_NAMES.get(existing.status, existing.status.value)
+        raise InvalidInput(_("%(slug)s already has a version labelled '%(label)s' (%(status)s, the same content); "
+                             "choose another label.", slug=slug, label=label, status=status) if same else
+                           _("%(slug)s already has a version labelled '%(label)s' (%(status)s, different content); "
+                             "choose another label.", slug=slug, label=label, status=status))
     version = versions.import_document(doc, slug=slug, label=label or default_label(slug), by=by,
                                          release=release, release_notes=release_notes)
     audit.record(by, "import_framework_file", "framework_version", version.id,
@@ -85,7 +94,8 @@ def export(version: FrameworkVersion, fmt: str, language: str | None = None) -> 
     """The version as a file in one of fwlib.FORMATS, with its download name and content type; in `language`
     (a translation of it: untranslated texts stay in the source language) when given."""
     if fmt not in fwlib.FORMATS:
-        raise InvalidInput(f"'{fmt}' is not an export format; use one of {', '.join(fwlib.FORMATS)}.")
+        raise InvalidInput(_("'%(format)s' is not an export format; use one of %(formats)s.", format=fmt,
+                             formats=", ".join(fwlib.FORMATS)))
     if language and language != version.source_language:
         data = fwlib.dump(translations.translated(version, language), fmt)
         return Export(data, f"{version.framework.slug}-{version.label}.{language}.{fmt}", CONTENT_TYPES[fmt])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
@@ -42,8 +43,8 @@ def restore(version: FrameworkVersion, snap: dict[str, Any]) -> None:
     taken = [c for c in _codes(snap["tree"]) if any(
         db.session.scalar(select(m.id).where(m.version_id == version.id, m.code == c)) for m in ELEMENTS)]
     if taken:
-        raise InvalidInput(f"{taken[0]} is in the draft again already, so {code} cannot be put back; remove or "
-                           "rename it in the editor first.")
+        raise InvalidInput(_("%(taken)s is in the draft again already, so %(code)s cannot be put back; remove or "
+                             "rename it in the editor first.", taken=taken[0], code=code))
     model = {"domain": Domain, "subdomain": Subdomain, "indicator": Indicator}[snap["kind"]]
     parent = find_element(version, snap["parent"]) if snap["parent"] else None
     parent_column = {Domain: None, Subdomain: Subdomain.domain_id, Indicator: Indicator.subdomain_id}[model]

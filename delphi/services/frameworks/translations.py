@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 import framework as fwlib
@@ -24,22 +26,25 @@ from delphi.upsert import upsert
 from framework import translations as fwtr
 
 LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$")
-# Names for the languages of Europe's healthcare systems (any other BCP 47 tag is shown as the tag itself).
-NAMES = {"bg": "Bulgarian", "ca": "Catalan", "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German",
-         "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "eu": "Basque", "fi": "Finnish",
-         "fr": "French", "ga": "Irish", "gl": "Galician", "hr": "Croatian", "hu": "Hungarian", "is": "Icelandic",
-         "it": "Italian", "lb": "Luxembourgish", "lt": "Lithuanian", "lv": "Latvian", "mk": "Macedonian",
-         "mt": "Maltese", "nb": "Norwegian Bokmål", "nl": "Dutch", "nn": "Norwegian Nynorsk", "no": "Norwegian",
-         "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sk": "Slovak",
-         "sl": "Slovenian", "sq": "Albanian", "sr": "Serbian", "sv": "Swedish", "tr": "Turkish",
-         "uk": "Ukrainian"}
+# Names for the languages of Europe's healthcare systems (any other BCP 47 tag is shown as the tag itself), in the
+# reader's language.
+NAMES = {"bg": _l("Bulgarian"), "ca": _l("Catalan"), "cs": _l("Czech"), "cy": _l("Welsh"), "da": _l("Danish"),
+         "de": _l("German"), "el": _l("Greek"), "en": _l("English"), "es": _l("Spanish"), "et": _l("Estonian"),
+         "eu": _l("Basque"), "fi": _l("Finnish"), "fr": _l("French"), "ga": _l("Irish"), "gl": _l("Galician"),
+         "hr": _l("Croatian"), "hu": _l("Hungarian"), "is": _l("Icelandic"), "it": _l("Italian"),
+         "lb": _l("Luxembourgish"), "lt": _l("Lithuanian"), "lv": _l("Latvian"), "mk": _l("Macedonian"),
+         "mt": _l("Maltese"), "nb": _l("Norwegian Bokmål"), "nl": _l("Dutch"), "nn": _l("Norwegian Nynorsk"),
+         "no": _l("Norwegian"), "pl": _l("Polish"), "pt": _l("Portuguese"), "ro": _l("Romanian"),
+         "ru": _l("Russian"), "sk": _l("Slovak"), "sl": _l("Slovenian"), "sq": _l("Albanian"), "sr": _l("Serbian"),
+         "sv": _l("Swedish"), "tr": _l("Turkish"), "uk": _l("Ukrainian")}
 
 
 def normalise_language(tag: str) -> str:
     """A BCP 47 tag as usually written (pt-BR, sr-Latn): refused with a message when it is not one."""
     tag = (tag or "").strip().replace("_", "-")
     if not LANGUAGE_RE.match(tag):
-        raise InvalidInput(f"“{tag[:40]}” is not a language tag: use one such as de, pt, pt-BR or sr-Latn.")
+        raise InvalidInput(_("“%(tag)s” is not a language tag: use one such as de, pt, pt-BR or sr-Latn.",
+                             tag=tag[:40]))
     first, *rest = tag.split("-")
     return "-".join([first.lower(), *(p.title() if len(p) == 4 else p.upper() if len(p) == 2 else p
                                       for p in rest)])
@@ -48,7 +53,7 @@ def normalise_language(tag: str) -> str:
 def language_name(tag: str) -> str:
     base = tag.split("-")[0].lower()
     name = NAMES.get(base)
-    return f"{name} ({tag})" if name and tag != base else name or tag
+    return f"{name} ({tag})" if name and tag != base else str(name) if name else tag
 
 
 def targets(version: FrameworkVersion, language: str) -> dict[str, str]:
@@ -100,8 +105,8 @@ def export_xliff(version: FrameworkVersion, language: str) -> tuple[bytes, str]:
     """The XLIFF file a translator fills in (untranslated texts have an empty target) and its file name."""
     language = normalise_language(language)
     if language == version.source_language:
-        raise InvalidInput(f"{language_name(language)} is this version's source language: choose the language "
-                           "to translate into.")
+        raise InvalidInput(_("%(language)s is this version's source language: choose the language to translate "
+                             "into.", language=language_name(language)))
     data = fwtr.to_xliff(versions.to_document(version), source_language=version.source_language,
                          target_language=language, targets=targets(version, language), original=version.ref)
     return data, f"{version.framework.slug}-{version.label}.{language}.xlf"
@@ -126,14 +131,16 @@ def import_xliff(version: FrameworkVersion, data: bytes, *, by: User | None) -> 
     try:
         parsed = fwtr.from_xliff(data, doc)
     except fwtr.TranslationFileError as exc:
-        raise InvalidInput(f"This is not a translation file we can read: {exc}") from None
+        raise InvalidInput(_("This is not a translation file we can read: %(reason)s", reason=exc)) from None
     language = normalise_language(parsed.target_language)
     source = normalise_language(parsed.source_language)
     if source != version.source_language:
-        raise InvalidInput(f"The file translates from {language_name(source)}, but this version is written in "
-                           f"{language_name(version.source_language)}; export a new file from this page.")
+        raise InvalidInput(_("The file translates from %(source)s, but this version is written in %(own)s; export a "
+                             "new file from this page.", source=language_name(source),
+                             own=language_name(version.source_language)))
     if language == version.source_language:
-        raise InvalidInput(f"The file's target language is the version's own ({language_name(language)}).")
+        raise InvalidInput(_("The file's target language is the version's own (%(language)s).",
+                             language=language_name(language)))
     stored = targets(version, language)
     known = fwtr.source_texts(doc)
     added = changed = unchanged = 0
@@ -158,7 +165,8 @@ def set_source_language(version: FrameworkVersion, language: str, *, by: User | 
     versions.require_draft(version)
     language = normalise_language(language)
     if language in languages(version)[1:]:
-        raise InvalidInput(f"This version has a translation into {language_name(language)}; remove it first.")
+        raise InvalidInput(_("This version has a translation into %(language)s; remove it first.",
+                             language=language_name(language)))
     before = version.source_language
     version.source_language = language
     db.session.flush()

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import framework as fwlib
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 from sqlalchemy.orm import selectinload
 
@@ -34,8 +35,10 @@ LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 class VersionImmutable(DomainError):
     def __init__(self, version: FrameworkVersion):
-        super().__init__(f"{version.ref} is {version.status.value} and cannot be changed; "
-                         "create a new draft from it instead.")
+        super().__init__(_("%(version)s is retired and cannot be changed; create a new draft from it instead.",
+                           version=version.ref) if version.status == VersionStatus.RETIRED else
+                         _("%(version)s is released and cannot be changed; create a new draft from it instead.",
+                           version=version.ref))
 
 
 class UnknownVersion(InvalidInput):
@@ -51,7 +54,8 @@ def parse_ref(ref: str) -> tuple[str, str]:
     """'slug:label' → (slug, label), with a clear message for anything else."""
     slug, sep, label = ref.partition(":")
     if not sep or not slug or not label:
-        raise InvalidInput(f"'{ref}' is not a version reference; write it as SLUG:LABEL, e.g. 1plusmg-mlm:2022.")
+        raise InvalidInput(_("'%(ref)s' is not a version reference; write it as SLUG:LABEL, e.g. 1plusmg-mlm:2022.",
+                             ref=ref))
     return slug, label
 
 
@@ -63,17 +67,18 @@ def find_version(slug: str, label: str) -> FrameworkVersion | None:
 def get_version(ref: str) -> FrameworkVersion:
     version = find_version(*parse_ref(ref))
     if version is None:
-        raise UnknownVersion(f"No framework version {ref}.")
+        raise UnknownVersion(_("No framework version %(ref)s.", ref=ref))
     return version
 
 
 def _check_label(framework_row: Framework | None, label: str) -> None:
     if not LABEL_RE.match(label or ""):
-        raise InvalidInput(f"'{label}' is not a valid version label: use letters, digits, '.', '-' or '_' "
-                           "(e.g. 2022 or 2025-draft).")
+        raise InvalidInput(_("'%(label)s' is not a valid version label: use letters, digits, '.', '-' or '_' (e.g. "
+                             "2022 or 2025-draft).", label=label))
     if framework_row is not None and db.session.scalar(select(FrameworkVersion.id).where(
             FrameworkVersion.framework_id == framework_row.id, FrameworkVersion.label == label)):
-        raise InvalidInput(f"{framework_row.slug} already has a version labelled '{label}'.")
+        raise InvalidInput(_("%(slug)s already has a version labelled '%(label)s'.", slug=framework_row.slug,
+                             label=label))
 
 
 def import_document(doc: fwlib.Framework, *, slug: str | None = None, label: str, by: User | None = None,
@@ -82,7 +87,8 @@ def import_document(doc: fwlib.Framework, *, slug: str | None = None, label: str
     """Store a validated framework document as a new version (a draft unless release=True)."""
     slug = slug or slugify(doc.short_name or doc.name)
     if not SLUG_RE.match(slug):
-        raise InvalidInput(f"'{slug}' is not a valid framework slug: lowercase letters, digits and '-'.")
+        raise InvalidInput(_("'%(slug)s' is not a valid framework slug: lowercase letters, digits and '-'.",
+                             slug=slug))
     fw_row = db.session.scalar(select(Framework).where(Framework.slug == slug))
     _check_label(fw_row, label)
     if fw_row is None:
@@ -167,8 +173,8 @@ COUNT_PHRASE = re.compile(r"\b(\d+)(\s+)(domains|subdomains|indicators)\b")
 def check_release_label(label: str) -> None:
     """A citable release is never named like a draft ('draft-9', '2027-draft')."""
     if DRAFT_LIKE.search(label or ""):
-        raise InvalidInput(f"'{label}' reads like a draft, but a release is the citable version: give it a label "
-                           "such as 2027 or 2.0.")
+        raise InvalidInput(_("'%(label)s' reads like a draft, but a release is the citable version: give it a label "
+                             "such as 2027 or 2.0.", label=label))
 
 
 def with_true_counts(text: str | None, doc: fwlib.Framework) -> str | None:
@@ -212,8 +218,10 @@ def publish(version: FrameworkVersion, *, by: User | None, release_notes: str = 
         doc = to_document(version)
     problems = validate_content(doc)
     if problems:
-        raise InvalidInput("This draft cannot be released yet: " + "; ".join(problems[:5]) +
-                           (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
+        shown = "; ".join(problems[:5])
+        raise InvalidInput(_("This draft cannot be released yet: %(problems)s (and %(more)s more)", problems=shown,
+                             more=len(problems) - 5) if len(problems) > 5 else
+                           _("This draft cannot be released yet: %(problems)s", problems=shown))
     version.checksum = fwlib.checksum(doc)
     version.release_notes = release_notes or version.release_notes
     version.released_at = utcnow()
@@ -228,25 +236,25 @@ def validate_content(doc: fwlib.Framework) -> list[str]:
     """Problems that stop a release (the editor lets a draft be incomplete while work goes on)."""
     problems = []
     if not doc.domains:
-        problems.append("it has no domains")
+        problems.append(_("it has no domains"))
     for d in doc.domains:
         if not d.subdomains:
-            problems.append(f"domain {d.code} has no subdomains")
+            problems.append(_("domain %(code)s has no subdomains", code=d.code))
         for s in d.subdomains:
             if not s.indicators:
-                problems.append(f"subdomain {s.code} has no indicators")
+                problems.append(_("subdomain %(code)s has no indicators", code=s.code))
             for i in s.indicators:
                 if not i.statement.strip():
-                    problems.append(f"indicator {i.code} has no statement")
+                    problems.append(_("indicator %(code)s has no statement", code=i.code))
                 for n, text in enumerate(i.levels, 1):
                     if not text.strip():
-                        problems.append(f"indicator {i.code} level {n} is empty")
+                        problems.append(_("indicator %(code)s level %(number)s is empty", code=i.code, number=n))
     return problems
 
 
 def retire(version: FrameworkVersion, *, by: User | None) -> None:
     if version.status != VersionStatus.RELEASED:
-        raise InvalidInput("Only a released version can be retired.")
+        raise InvalidInput(_("Only a released version can be retired."))
     version.status = VersionStatus.RETIRED
     audit.record(by, "retire_version", "framework_version", version.id, after={"ref": version.ref})
 

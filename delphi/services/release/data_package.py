@@ -1,6 +1,7 @@
 """The study as one ZIP for re-analysis: protocol, pseudonymised panel, ratings and comments, results, decisions.
 
-`delphi analyse ratings.csv` with the settings in analysis.json reproduces results/round-N.json exactly.
+`delphi analyse ratings.csv` with the settings in analysis.json reproduces results/round-N.json exactly. The package
+is a machine-readable file set for re-analysis: its README, column names and settings stay in English.
 """
 from __future__ import annotations
 
@@ -10,8 +11,12 @@ import json
 import zipfile
 from collections.abc import Callable
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
 import framework as fwlib
 
+from delphi import i18n
 from delphi.models import Study
 from delphi.services.frameworks import versions
 from delphi.services.release import disclosure, report
@@ -94,7 +99,7 @@ def _quiet(stage: str, percent: int) -> None:
 
 
 def build(study: Study, progress: Callable[[str, int], None] = _quiet) -> bytes:
-    progress("Collecting the results", 5)
+    progress(_("Collecting the results"), 5)  # stages: shown on the waiting page, in its reader's language
     data = report.build(study)
     attributes = published_attributes(study)
     generalised = attributes != {p.id: (p.stakeholder_group or "", p.country or "") for p in study.panelists}
@@ -122,7 +127,7 @@ def build(study: Study, progress: Callable[[str, int], None] = _quiet) -> bytes:
                                      ["pseudonym", "stakeholder_group", "country", "invited", "consented",
                                       "rounds_completed"]))
         which = protocols.counted(study.protocol)
-        progress("Writing the ratings", 25)
+        progress(_("Writing the ratings"), 25)
         z.writestr("ratings.csv", _public_ratings(study, which, group_of) if generalised
                    else exports.ratings_csv(study, **which))
         if any(v is not None for v in which.values()):  # the ratings the statistics left out, for the record
@@ -158,7 +163,7 @@ def build(study: Study, progress: Callable[[str, int], None] = _quiet) -> bytes:
               "after": json.dumps(d.after, ensure_ascii=False) if d.after else ""}
              for table in data["item_tables"] for d in [row["decision"] for row in table["rows"]] if d],
             ["round", "item", "outcome", "decision", "reason", "before", "after"]))
-        progress("Writing the results of each round", 70)
+        progress(_("Writing the results of each round"), 70)
         for rnd in study.rounds:
             if rnd.results:
                 stored = _public_results(rnd.results, kept) if generalised else rnd.results
@@ -172,8 +177,10 @@ def build(study: Study, progress: Callable[[str, int], None] = _quiet) -> bytes:
 def analysis_settings(study: Study) -> dict:
     p = study.protocol
     rule = p.get("rule") or "mlm-2021"
-    return {"respondents": protocols.respondents(p), "respondent_definition": protocols.RESPONDENTS[
-                protocols.respondents(p)], "withdrawn_ratings": p.get("withdrawn_ratings") or "keep",
+    with force_locale(i18n.DEFAULT):  # analysis.json is machine-read: its text stays English
+        definition = str(protocols.RESPONDENTS[protocols.respondents(p)])
+    return {"respondents": protocols.respondents(p), "respondent_definition": definition,
+            "withdrawn_ratings": p.get("withdrawn_ratings") or "keep",
             "panel_size": results.counted_panel(study), "max_rounds": p["max_rounds"], "quartiles": p["quartiles"],
             "stability_threshold": p["stability_threshold"], "rule": rule,
             "questions": {q["key"]: {"scale": f"1-{q['points']}", "agree": "-".join(map(str, q["agree"])),

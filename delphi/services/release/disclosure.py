@@ -11,10 +11,11 @@ Wiley 2012; 3 is the usual minimum). The protocol may record that the panel agre
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
 WITHHELD = "withheld"
 DEFAULT_THRESHOLD = 3
@@ -42,7 +43,7 @@ def generalise(people: Mapping[int, tuple[str, str]], k: int) -> dict[int, tuple
     rest = {pid: gc for pid, gc in people.items() if combos[gc] < k}
     out.update({pid: gc for pid, gc in people.items() if combos[gc] >= k})
     groups = Counter(g for g, _ in rest.values())
-    for pid, (g, _) in rest.items():
+    for pid, (g, _country) in rest.items():
         out[pid] = (g, WITHHELD) if groups[g] >= k else (WITHHELD, WITHHELD)
     while 0 < sum(1 for v in out.values() if v == (WITHHELD, WITHHELD)) < k:
         cells = Counter(v for v in out.values() if v != (WITHHELD, WITHHELD))
@@ -56,9 +57,10 @@ def generalise(people: Mapping[int, tuple[str, str]], k: int) -> dict[int, tuple
 
 
 def merge_small_rows(rows: Mapping[str, Mapping[str, int]], k: int, *, size: str, other: str,
-                     prefix: str = "") -> dict[str, dict]:
+                     prefix: str = "", joined: Callable[[str, str], str] | None = None) -> dict[str, dict]:
     """Table rows {label: {column: count}} whose `size` column is under k are pooled into one row `other`; a pool
-    still under k joins the smallest row shown (its label says so). Counts add up to the same totals."""
+    still under k joins the smallest row shown (its label says so: "clinician and other groups", or joined(label,
+    other)). Counts add up to the same totals."""
     big = {label: dict(row) for label, row in rows.items() if row[size] >= k}
     small = [dict(row) for row in rows.values() if 0 < row[size] < k]
     if not small:
@@ -70,7 +72,7 @@ def merge_small_rows(rows: Mapping[str, Mapping[str, int]], k: int, *, size: str
     label = min(big, key=lambda lb: (big[lb][size], lb))
     merged = {col: big[label].get(col, 0) + pool.get(col, 0) for col in big[label]}
     del big[label]
-    big[f"{label} and {other}"] = merged
+    big[joined(label, other) if joined else _("%(label)s and %(other)s", label=label, other=other)] = merged
     return big
 
 

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import render_template
+from flask_babel import gettext as _
 
 from delphi.models import Study
 from delphi.services.release import report
@@ -26,9 +27,9 @@ def document(study: Study, progress: Progress = _quiet):
     """The laid-out WeasyPrint document (tests read its line boxes; render() writes it)."""
     from weasyprint import CSS, HTML
 
-    progress("Collecting the results", 5)
+    progress(_("Collecting the results"), 5)  # stages: shown on the waiting page, in its reader's language
     html = render_template("reports/delphi.html", **report.build(study), standalone=True)
-    progress("Laying out the pages", 20)
+    progress(_("Laying out the pages"), 20)
     # Only the print stylesheet: the screen stylesheet's rules cost WeasyPrint time and do not apply on paper.
     css = [CSS(filename=str(STATIC / "report.css"))]
     return HTML(string=html, base_url=str(STATIC)).render(stylesheets=css, pdf_variant=PDF_VARIANT)
@@ -36,5 +37,5 @@ def document(study: Study, progress: Progress = _quiet):
 
 def render(study: Study, progress: Progress = _quiet) -> bytes:
     laid_out = document(study, progress)
-    progress("Writing the PDF", 85)
+    progress(_("Writing the PDF"), 85)
     return laid_out.write_pdf(pdf_variant=PDF_VARIANT)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import framework as fwlib
+from flask_babel import format_date
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from delphi.db import utcnow
@@ -16,8 +18,8 @@ from delphi.services.studies import results
 
 class AlreadyReleased(DomainError):
     def __init__(self, study: Study):
-        super().__init__(f"This study has already been released as {study.released_version.ref}; "
-                         "a release cannot be repeated or changed.")
+        super().__init__(_("This study has already been released as %(version)s; a release cannot be repeated or "
+                           "changed.", version=study.released_version.ref))
 
 
 def preview(study: Study) -> tuple[fwlib.Framework, list[fwlib.Change]]:
@@ -43,14 +45,14 @@ def check_releasable(study: Study) -> None:
     if study.released_version_id is not None:
         raise AlreadyReleased(study)
     if not study.rounds:
-        raise InvalidInput("Run at least one round before releasing.")
+        raise InvalidInput(_("Run at least one round before releasing."))
     if any(r.is_open for r in study.rounds):
         open_round = next(r for r in study.rounds if r.is_open)
-        raise InvalidInput(f"Round {open_round.number} is still open; close it before releasing.")
+        raise InvalidInput(_("Round %(number)s is still open; close it before releasing.", number=open_round.number))
     undecided = results.undecided_without_decision(study.rounds[-1])
     if undecided:
-        raise InvalidInput(f"Decide on every item of the last round first ({len(undecided)} without a "
-                           f"decision, e.g. {undecided[0]}).")
+        raise InvalidInput(_("Decide on every item of the last round first (%(count)s without a decision, e.g. "
+                             "%(example)s).", count=len(undecided), example=undecided[0]))
 
 
 def publish(study: Study, label: str, release_notes: str, *, by: User) -> FrameworkVersion:
@@ -60,12 +62,13 @@ def publish(study: Study, label: str, release_notes: str, *, by: User) -> Framew
     check_releasable(locked)
     label = (label or "").strip()
     if not versions.LABEL_RE.match(label):
-        raise InvalidInput(f"'{label}' is not a valid version label (e.g. 2027 or 2.0).")
+        raise InvalidInput(_("'%(label)s' is not a valid version label (e.g. 2027 or 2.0).", label=label))
     version = study.framework_version
     if label != version.label and versions.find_version(version.framework.slug, label):
-        raise InvalidInput(f"{version.framework.slug} already has a version labelled '{label}'.")
+        raise InvalidInput(_("%(slug)s already has a version labelled '%(label)s'.", slug=version.framework.slug,
+                             label=label))
     version.label = label
-    notes = (release_notes or "").strip() or f"Validated by the Delphi study “{study.title}”."
+    notes = (release_notes or "").strip() or f"Validated by the Delphi study “{study.title}”."  # stored
     if study.archive and study.archive_label not in notes:
         notes = f"{notes} {study.archive_label}"
     versions.publish(version, by=by, release_notes=notes)
@@ -84,13 +87,14 @@ def end_without_release(study: Study, reason: str, *, by: User) -> None:
     after it, experts are told the study has ended, and the draft stays a draft."""
     locked = db.session.scalar(select(Study).where(Study.id == study.id).with_for_update())
     if locked.status == StudyStatus.FINISHED:
-        raise InvalidInput("This study has already ended.")
+        raise InvalidInput(_("This study has already ended."))
     if any(r.is_open for r in locked.rounds):
         open_round = next(r for r in locked.rounds if r.is_open)
-        raise InvalidInput(f"Round {open_round.number} is still open; close it before ending the study.")
+        raise InvalidInput(_("Round %(number)s is still open; close it before ending the study.",
+                             number=open_round.number))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Say why the study ends without a release; the report states it.")
+        raise InvalidInput(_("Say why the study ends without a release; the report states it."))
     study.status = StudyStatus.FINISHED
     study.finished_at = utcnow()
     db.session.flush()
@@ -115,9 +119,10 @@ def study_of(version: FrameworkVersion) -> Study | None:
 
 
 def citation(version: FrameworkVersion, url: str) -> str:
-    """A 'how to cite' line: name, version, release date, checksum and stable URL."""
+    """A 'how to cite' line: name, version, release date, checksum and stable URL (in the reader's language)."""
     if version.status == VersionStatus.DRAFT or version.released_at is None:
-        return f"{version.name}, draft {version.label}: not citable until released."
+        return _("%(name)s, draft %(label)s: not citable until released.", name=version.name, label=version.label)
     short = version.short_name or version.framework.slug
-    return (f"{version.name} ({short}), version {version.label}. Released {version.released_at:%d %B %Y}. "
-            f"SHA-256 {version.checksum}. {url}")
+    return _("%(name)s (%(short)s), version %(label)s. Released %(date)s. SHA-256 %(checksum)s. %(url)s",
+             name=version.name, short=short, label=version.label, date=format_date(version.released_at, "dd MMMM y"),
+             checksum=version.checksum, url=url)

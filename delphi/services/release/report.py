@@ -8,6 +8,8 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from delphi.extensions import db
@@ -17,32 +19,39 @@ from delphi.services.studies import carry, protocols, results
 
 # ACCORD (Gattrell et al. 2024, PLOS Med 21:e1004326): the methods and results topics this report answers from
 # the data, and those the authors must add. Topics are paraphrased; check item numbers against the checklist.
-ACCORD_ANSWERED = [
-    ("Methods: registration / protocol fixed in advance", "protocol", "Pre-registered protocol, lock date and checksum"),
-    ("Methods: consensus method used (Delphi, rounds, format)", "protocol", "Online Delphi, rounds and questions"),
-    ("Methods: participants — composition by stakeholder group and country", "panel", "Panel composition"),
-    ("Methods: anonymity of participants", "protocol", "Pseudonymised panel; comments anonymised"),
-    ("Methods: items rated and the rating scales", "protocol", "What is rated; questions and scales"),
-    ("Methods: definition of consensus, fixed a priori", "protocol", "Consensus rule"),
-    ("Methods: how agreement and stability were analysed", "protocol", "Statistics"),
-    ("Methods: feedback given to participants between rounds", "protocol", "Controlled feedback"),
-    ("Methods: how items were modified, dropped or added between rounds", "changes", "Wording changes"),
-    ("Methods: stopping rule and number of rounds", "protocol", "Stopping rule"),
-    ("Results: participation per round (response rate, attrition)", "rounds", "Rounds and participation"),
-    ("Results: outcome of every item in every round", "items", "Per-item statistics"),
-    ("Results: changes between rounds", "flow", "Item flow"),
-    ("Results: final list of items reaching consensus", "final", "The final framework"),
+# Each row: (key, topic, the report's anchor, where the report answers it); topics are read in the reader's language.
+_ACCORD_ROWS = [
+    ("registration", _l("Methods: registration / protocol fixed in advance"), "protocol",
+     _l("Pre-registered protocol, lock date and checksum")),
+    ("method", _l("Methods: consensus method used (Delphi, rounds, format)"), "protocol",
+     _l("Online Delphi, rounds and questions")),
+    ("participants", _l("Methods: participants — composition by stakeholder group and country"), "panel",
+     _l("Panel composition")),
+    ("anonymity", _l("Methods: anonymity of participants"), "protocol", _l("Pseudonymised panel; comments anonymised")),
+    ("items", _l("Methods: items rated and the rating scales"), "protocol", _l("What is rated; questions and scales")),
+    ("consensus", _l("Methods: definition of consensus, fixed a priori"), "protocol", _l("Consensus rule")),
+    ("analysis", _l("Methods: how agreement and stability were analysed"), "protocol", _l("Statistics")),
+    ("feedback", _l("Methods: feedback given to participants between rounds"), "protocol", _l("Controlled feedback")),
+    ("modifications", _l("Methods: how items were modified, dropped or added between rounds"), "changes",
+     _l("Wording changes")),
+    ("stopping", _l("Methods: stopping rule and number of rounds"), "protocol", _l("Stopping rule")),
+    ("participation", _l("Results: participation per round (response rate, attrition)"), "rounds",
+     _l("Rounds and participation")),
+    ("outcomes", _l("Results: outcome of every item in every round"), "items", _l("Per-item statistics")),
+    ("changes", _l("Results: changes between rounds"), "flow", _l("Item flow")),
+    ("final", _l("Results: final list of items reaching consensus"), "final", _l("The final framework")),
 ]
+ACCORD_ANSWERED = [(topic, anchor, where) for _key, topic, anchor, where in _ACCORD_ROWS]
 ACCORD_BY_HAND = [
-    "Title identifying the study as a consensus study",
-    "Background, rationale and objectives",
-    "Steering committee / facilitators: who they were and how they were chosen",
-    "How participants were identified, invited and selected (eligibility criteria)",
-    "Literature review or evidence used to build the first draft of items",
-    "Piloting of the survey",
-    "Ethics approval and the consent procedure beyond the consent text shown",
-    "Funding, role of funders, conflicts of interest of organisers",
-    "Discussion: strengths and limitations; how the results will be used",
+    _l("Title identifying the study as a consensus study"),
+    _l("Background, rationale and objectives"),
+    _l("Steering committee / facilitators: who they were and how they were chosen"),
+    _l("How participants were identified, invited and selected (eligibility criteria)"),
+    _l("Literature review or evidence used to build the first draft of items"),
+    _l("Piloting of the survey"),
+    _l("Ethics approval and the consent procedure beyond the consent text shown"),
+    _l("Funding, role of funders, conflicts of interest of organisers"),
+    _l("Discussion: strengths and limitations; how the results will be used"),
 ]
 
 
@@ -112,8 +121,8 @@ def build(study: Study) -> dict[str, Any]:
 
     composition = defaultdict(lambda: {"panelists": 0, "invited": 0, "consented": 0,
                                        **{f"r{r.number}": 0 for r in rounds_}})
-    for p in panel:
-        for key in (f"group: {p.stakeholder_group or 'not given'}", f"country: {p.country or 'not given'}"):
+    for p in panel:  # keyed (attribute, value); None: not given
+        for key in (("group", p.stakeholder_group or None), ("country", p.country or None)):
             row = composition[key]
             row["panelists"] += 1
             row["invited"] += 1 if p.invited_at else 0
@@ -150,33 +159,40 @@ def build(study: Study) -> dict[str, Any]:
 
 
 # What the data of an archived study cannot answer: the original study fixed these, and its own papers say how.
-NOT_FROM_AN_ARCHIVE = {"protocol", "anonymity", "definition of consensus", "feedback", "how items were modified",
-                       "stopping rule"}
+NOT_FROM_AN_ARCHIVE = {"registration", "anonymity", "consensus", "feedback", "modifications", "stopping"}
 
 
 def accord(study: Study) -> dict[str, list]:
     """The ACCORD topics answered from the data and those left to the authors (more of them for an archive)."""
     if not study.archive:
         return {"accord_answered": ACCORD_ANSWERED, "accord_by_hand": ACCORD_BY_HAND}
-    left = [row for row in ACCORD_ANSWERED if any(f"Methods: {w}" in row[0] or f"/ {w}" in row[0]
-                                                  for w in NOT_FROM_AN_ARCHIVE)]
-    return {"accord_answered": [row for row in ACCORD_ANSWERED if row not in left],
-            "accord_by_hand": [f"{row[0]} (archived study: as the original study did it)" for row in left]
+    return {"accord_answered": [(topic, anchor, where) for key, topic, anchor, where in _ACCORD_ROWS
+                                if key not in NOT_FROM_AN_ARCHIVE],
+            "accord_by_hand": [_("%(topic)s (archived study: as the original study did it)", topic=topic)
+                               for key, topic, _anchor, _where in _ACCORD_ROWS if key in NOT_FROM_AN_ARCHIVE]
             + ACCORD_BY_HAND}
 
 
-def public_composition(composition: dict[str, dict[str, int]], protocol: dict) -> dict[str, dict[str, int]]:
-    """The composition table as published: groups and countries of fewer than the small-cell threshold pooled
-    (disclosure.merge_small_rows), unless the protocol records the panel's consent to publish them."""
-    if disclosure.publishes_attributes(protocol):
-        return dict(sorted(composition.items()))
+def _row_label(attribute: str, value: str) -> str:
+    return (_("group: %(name)s", name=value) if attribute == "group"
+            else _("country: %(name)s", name=value))
+
+
+def public_composition(composition: dict[tuple[str, str | None], dict[str, int]],
+                       protocol: dict) -> dict[str, dict[str, int]]:
+    """The composition table as published, {"group: clinician": row, "country: CZ": row, …} in the reader's
+    language: groups and countries of fewer than the small-cell threshold pooled (disclosure.merge_small_rows),
+    unless the protocol records the panel's consent to publish them."""
+    not_given = _("not given")
+    publish = disclosure.publishes_attributes(protocol)
     k = disclosure.threshold()
     out: dict[str, dict[str, int]] = {}
-    for prefix, other in (("group: ", "other groups"), ("country: ", "other countries")):
-        rows = {key: row for key, row in composition.items() if key.startswith(prefix)}
-        merged = disclosure.merge_small_rows(rows, k, size="panelists", other=other, prefix=prefix)
-        out.update(sorted(merged.items()))
-    return out
+    for attribute, other in (("group", _("other groups")), ("country", _("other countries"))):
+        rows = {value or not_given: row for (kind, value), row in composition.items() if kind == attribute}
+        if not publish:
+            rows = disclosure.merge_small_rows(rows, k, size="panelists", other=other)
+        out.update(sorted((_row_label(attribute, label), row) for label, row in rows.items()))
+    return dict(sorted(out.items())) if publish else out
 
 
 def interests_summary(study: Study) -> dict[str, Any]:

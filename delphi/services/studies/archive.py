@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext as _
 from sqlalchemy import insert, select
 
 from delphi.db import utcnow
@@ -43,6 +44,7 @@ from delphi.services.frameworks import versions
 from delphi.services.studies import design, results
 from delphi.services.studies.archive_input import Plan
 
+# Stored with the study (its consent text, each recorded decision's reason): the record's own words, in English.
 CONSENT = ("Archived study: consent was collected by the original study, not on this platform. No expert is "
            "invited or rates here.")
 RECORDED = "Recorded at import: {what} in round {next} of the imported study ({outcome})."
@@ -56,7 +58,8 @@ def label(tool: str, sources: list[str], note: str = "", checksum: str = "") -> 
 
 class AlreadyArchived(InvalidInput):
     def __init__(self, study: Study) -> None:
-        super().__init__(f"These files were already archived as “{study.title}”; nothing was stored again.")
+        super().__init__(_("These files were already archived as “%(title)s”; nothing was stored again.",
+                           title=study.title))
 
 
 def _already_archived(checksum: str, by: User) -> Study | None:
@@ -69,9 +72,10 @@ def store(plan: Plan, title: str, *, by: User, aims: str = "", note: str = "") -
     """Store a checked plan as an archived study; refused (and nothing stored) unless plan.ok."""
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("An archived study needs a title.")
+        raise InvalidInput(_("An archived study needs a title."))
     if not plan.ok:
-        raise InvalidInput("The files were refused; correct them and check them again. " + "; ".join(plan.refused))
+        raise InvalidInput(_("The files were refused; correct them and check them again. %(reasons)s",
+                             reasons="; ".join(map(str, plan.refused))))
     if plan.checksum and (twin := _already_archived(plan.checksum, by)) is not None:
         raise AlreadyArchived(twin)
     version = _draft(plan, title, by)

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 import framework as fwlib
 from framework.convert import from_dict
@@ -27,17 +30,18 @@ from delphi.stats.readers.options import parse_columns, parse_labels, parse_miss
 from delphi.stats.workbook import first_sheet_values
 
 SHAPES: dict[str, tuple[str, dict[str, Any]]] = {
-    "long": ("Long table: one row per round × item × panelist", {}),
-    "wide": ("Wide table: one row per respondent, one column per item", {"wide": True}),
-    "limesurvey": ("LimeSurvey response export (one file per round)", {"preset": "limesurvey"}),
-    "redcap": ("REDCap records export (rounds as events)", {"preset": "redcap"}),
-    "qualtrics": ("Qualtrics CSV export (three header rows)", {"preset": "qualtrics"}),
+    "long": (_l("Long table: one row per round × item × panelist"), {}),
+    "wide": (_l("Wide table: one row per respondent, one column per item"), {"wide": True}),
+    "limesurvey": (_l("LimeSurvey response export (one file per round)"), {"preset": "limesurvey"}),
+    "redcap": (_l("REDCap records export (rounds as events)"), {"preset": "redcap"}),
+    "qualtrics": (_l("Qualtrics CSV export (three header rows)"), {"preset": "qualtrics"}),
 }
 POINTS = (3, 5, 7, 9)
 CODE_NAMES = ("code", "item", "item code", "item_code", "id", "indicator", "statement id")
 TEXT_NAMES = ("text", "wording", "statement", "item text", "item_text", "label", "title", "question")
 MAX_TEXTS = 5000
 MAX_LISTED = 10  # problems of one kind listed one by one; the rest counted
+# Stored in the archived study's protocol and draft: the record's own words, not translated.
 QUESTION_LABEL = "Rating as put to the panel in the original study"
 PLACEHOLDER_LEVEL = "(not described: the imported study rated this item as a whole)"
 
@@ -113,13 +117,13 @@ def read_ratings(uploads: list[Upload], settings: Settings) -> pd.DataFrame:
         options.setdefault("wide", True)
     if settings.labels.strip():
         if "=" not in settings.labels:
-            raise stats.RatingsError("labels: write them as LABEL=POINT pairs, e.g. Agree=3,Disagree=1")
+            raise stats.RatingsError(_("labels: write them as LABEL=POINT pairs, e.g. Agree=3,Disagree=1"))
         # One pair a line: parse_labels then never takes the text for a file name (the web reads no server file).
         options["labels"] = parse_labels(settings.labels.replace(",", "\n") + "\n")
     options["missing"] = parse_missing(settings.missing)
     options["columns"] = parse_columns(settings.columns)
     if not 0 <= settings.skip_rows <= 100:
-        raise stats.RatingsError("lines above the header: give 0 to 100")
+        raise stats.RatingsError(_("lines above the header: give 0 to 100"))
     options["skip_rows"] = settings.skip_rows
     sheet = settings.sheet.strip()
     if sheet:
@@ -180,18 +184,18 @@ def _text_rows(upload: Upload, plan: Plan) -> list[tuple[int, str, str]] | None:
             except stats.StatsInputError as exc:
                 plan.refused.append(str(exc).replace(f"{path}", name))
                 return []
-        where = "row"
+        where = "row"  # a spreadsheet's
     else:
         try:
             text = upload.data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            plan.refused.append(f"{name}: not UTF-8 text; save it as CSV UTF-8")
+            plan.refused.append(_("%(file)s: not UTF-8 text; save it as CSV UTF-8", file=name))
             return []
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|") if text.strip() else csv.excel
         rows = list(csv.reader(io.StringIO(text), dialect))
         where = "line"
     if not rows:
-        plan.refused.append(f"{name}: the file is empty")
+        plan.refused.append(_("%(file)s: the file is empty", file=name))
         return []
     header = [h.strip().lower() for h in rows[0]]
     code_col = next((header.index(c) for c in CODE_NAMES if c in header), None)
@@ -207,22 +211,34 @@ def _text_rows(upload: Upload, plan: Plan) -> list[tuple[int, str, str]] | None:
         code = row[code_col].strip() if code_col < len(row) else ""
         wording = row[text_col].strip() if text_col < len(row) else ""
         if not code or not wording:
-            problems.append(f"{name}: {where} {line}: {'no code' if not code else f'item {code} has no text'}")
+            problems.append(_at(name, where, line) + ": "
+                            + (_("no code") if not code else _("item %(code)s has no text", code=code)))
         elif code in seen:
-            problems.append(f"{name}: {where} {line}: item {code} is listed twice (first on {where} {seen[code]})")
+            problems.append(_at(name, where, line) + ": "
+                            + (_("item %(code)s is listed twice (first on row %(first)s)", code=code, first=seen[code])
+                               if where == "row" else
+                               _("item %(code)s is listed twice (first on line %(first)s)", code=code,
+                                 first=seen[code])))
         else:
             seen[code] = line
             out.append((line, code, wording))
     if len(out) > MAX_TEXTS:
-        problems.append(f"{name}: {len(out)} items; at most {MAX_TEXTS} can be imported")
+        problems.append(_("%(file)s: %(count)s items; at most %(max)s can be imported", file=name, count=len(out),
+                          max=MAX_TEXTS))
     plan.refused.extend(_capped(problems))
     return out
+
+
+def _at(name: str, where: str, line: int) -> str:
+    """Where a problem is: "items.csv: line 4" (a CSV) or "items.xlsx: row 4" (a spreadsheet)."""
+    return (_("%(file)s: row %(number)s", file=name, number=line) if where == "row"
+            else _("%(file)s: line %(number)s", file=name, number=line))
 
 
 def _capped(problems: list[str]) -> list[str]:
     if len(problems) <= MAX_LISTED:
         return problems
-    return problems[:MAX_LISTED] + [f"… and {len(problems) - MAX_LISTED} more of the same kind"]
+    return problems[:MAX_LISTED] + [_("… and %(count)s more of the same kind", count=len(problems) - MAX_LISTED)]
 
 
 def _framework_from_texts(table: list[tuple[int, str, str]], plan: Plan) -> fwlib.Framework | None:
@@ -241,7 +257,7 @@ def _framework_from_texts(table: list[tuple[int, str, str]], plan: Plan) -> fwli
     except fwlib.FrameworkError as exc:
         plan.refused.append(str(exc))
         return None
-    for _, code, _ in table:
+    for _line, code, _text in table:
         plan.codes[code] = (ItemKind.INDICATOR, code, domain, None)
     return doc
 
@@ -251,15 +267,15 @@ def read(ratings: list[Upload], texts: Upload | None, settings: Settings) -> Pla
     plan = Plan(settings=settings, sources=[u.filename for u in ratings] + ([texts.filename] if texts else []),
                 checksum=_checksum(ratings, texts, settings))
     if settings.shape not in SHAPES:
-        plan.refused.append(f"unknown shape '{settings.shape}'")
+        plan.refused.append(_("unknown shape '%(shape)s'", shape=settings.shape))
     if settings.points not in POINTS:
-        plan.refused.append(f"the scale must have {', '.join(map(str, POINTS))} points")
+        plan.refused.append(_("the scale must have %(points)s points", points=", ".join(map(str, POINTS))))
     if settings.rule not in stats.PRESETS:
-        plan.refused.append(f"unknown consensus rule '{settings.rule}'")
+        plan.refused.append(_("unknown consensus rule '%(rule)s'", rule=settings.rule))
     if not ratings:
-        plan.refused.append("give the ratings file(s)")
+        plan.refused.append(_("give the ratings file(s)"))
     if texts is None:
-        plan.refused.append("give the item texts (a CSV/XLSX of code and text, or a framework file)")
+        plan.refused.append(_("give the item texts (a CSV/XLSX of code and text, or a framework file)"))
     if plan.refused:
         return plan
     try:
@@ -291,15 +307,18 @@ def complete(plan: Plan, frame: pd.DataFrame) -> None:
         frame = frame.assign(question="agreement")
     rounds = sorted(int(r) for r in frame["round"].unique())
     if rounds[0] < 1:
-        plan.refused.append(f"round {rounds[0]}: rounds are numbered from 1")
+        plan.refused.append(_("round %(number)s: rounds are numbered from 1", number=rounds[0]))
     rated = list(dict.fromkeys(str(c) for c in frame["item"]))
     unknown = [c for c in rated if c not in plan.codes]
     if unknown:
-        plan.refused.extend(_capped([f"item {c} is rated but has no text in {plan.sources[-1]}" for c in unknown]))
+        plan.refused.extend(_capped([_("item %(code)s is rated but has no text in %(file)s", code=c,
+                                       file=plan.sources[-1]) for c in unknown]))
     unrated = len(set(plan.codes) - set(rated))
     if unrated and not unknown:
-        plan.notes.append(f"{unrated} item(s) of {plan.sources[-1]} were not rated in any round: they stay in the "
-                          f"draft but are not items of the study.")
+        plan.notes.append(ngettext("%(num)d item(s) of %(file)s were not rated in any round: they stay in the draft "
+                                   "but are not items of the study.",
+                                   "%(num)d item(s) of %(file)s were not rated in any round: they stay in the draft "
+                                   "but are not items of the study.", unrated, file=plan.sources[-1]))
     kinds = list(dict.fromkeys(plan.codes[c][0].value for c in rated if c in plan.codes))
     raw = protocols.default_protocol()
     agree, disagree = protocols.default_bands(plan.settings.points)
@@ -311,7 +330,7 @@ def complete(plan: Plan, frame: pd.DataFrame) -> None:
     try:
         plan.protocol = protocols.validate(raw)
     except Exception as exc:  # InvalidInput: e.g. a question name that is not a short key
-        plan.refused.append(f"ratings: {exc}")
+        plan.refused.append(_("ratings: %(reason)s", reason=exc))
     plan.frame = frame
-    plan.notes.append("Panelist identifiers are replaced by pseudonyms (E01, E02, …); the original identifiers "
-                      "are not stored.")
+    plan.notes.append(_("Panelist identifiers are replaced by pseudonyms (E01, E02, …); the original identifiers "
+                        "are not stored."))

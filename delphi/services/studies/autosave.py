@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import JSON, Integer, String, bindparam, text
 
 from delphi.db import UTCDateTime, utcnow
@@ -105,7 +106,7 @@ class SessionEnded(DomainError):
     status_code = 401
 
     def __init__(self):
-        super().__init__("Your session has ended. Log in again; answers you saved before are kept.")
+        super().__init__(_("Your session has ended. Log in again; answers you saved before are kept."))
 
 
 class NotOnPanel(DomainError):
@@ -114,7 +115,7 @@ class NotOnPanel(DomainError):
     status_code = 404
 
     def __init__(self):
-        super().__init__("No such round on your panels.")
+        super().__init__(_("No such round on your panels."))
 
 
 def save_answer(user_id: int, session_version: int, round_id: int, item_id: int, *, question: str | None = None,
@@ -155,7 +156,7 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
     if row.withdrawn_at is not None:
         raise Withdrawn()
     if not row.item_in_round:
-        raise InvalidInput("This item is not rated in this round.")
+        raise InvalidInput(_("This item is not rated in this round."))
     if row.protocol_checksum:
         if len(cache) >= _CACHE_MAX:
             cache.clear()
@@ -163,7 +164,7 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
     parsed = parse_answer(row.protocol["questions"], question, value) if question is not None else None
     body = comment.strip() if comment is not None else None
     if body is not None and len(body) > MAX_COMMENT:
-        raise InvalidInput(f"A comment can have at most {MAX_COMMENT} characters.")
+        raise InvalidInput(_("A comment can have at most %(max)s characters.", max=MAX_COMMENT))
 
     key = {"round_id": round_id, "panelist_id": row.panelist_id, "item_id": item_id}
     now = utcnow()

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from delphi.errors import InvalidInput
@@ -25,8 +27,8 @@ from delphi.services.studies import results
 
 TEXT_FIELD = {ItemKind.DOMAIN: "title", ItemKind.SUBDOMAIN: "title", ItemKind.INDICATOR: "statement"}
 BULK = (Decision.ACCEPT, Decision.RERATE)  # the decisions that need no wording or target of their own
-LABELS = {Decision.ACCEPT: "Accept", Decision.REVISE: "Revise wording", Decision.DROP: "Drop",
-          Decision.RERATE: "Re-rate unchanged", Decision.MERGE: "Merge into another item"}
+LABELS = {Decision.ACCEPT: _l("Accept"), Decision.REVISE: _l("Revise wording"), Decision.DROP: _l("Drop"),
+          Decision.RERATE: _l("Re-rate unchanged"), Decision.MERGE: _l("Merge into another item")}
 
 
 def available(item: Item) -> list[Decision]:
@@ -55,7 +57,8 @@ def decision_of(rnd: Round, item: Item) -> ItemDecision | None:
 
 
 def settled_wording(row: ItemDecision, codes: dict[int, str]) -> str:
-    """How a decision that came with another item's reads: 'dropped with II.3.3', 'merged into II.3.2 with II.3.3'."""
+    """How a decision that came with another item's reads: 'dropped with II.3.3', 'merged into II.3.2 with II.3.3'
+    (stored as the decision's reason, in English like the organiser's own record)."""
     source = codes.get(row.settled_by_id, "?")
     if row.decision == Decision.MERGE:
         return f"merged into {codes.get(row.merged_into_id, '?')} with {source}"
@@ -64,9 +67,9 @@ def settled_wording(row: ItemDecision, codes: dict[int, str]) -> str:
 
 def _check_can_decide(rnd: Round) -> None:
     if rnd.status != RoundStatus.CLOSED:
-        raise InvalidInput("Decisions are made after the round has closed.")
+        raise InvalidInput(_("Decisions are made after the round has closed."))
     if rnd.study.current_round.id != rnd.id:
-        raise InvalidInput("A later round has opened; decisions on this round can no longer change.")
+        raise InvalidInput(_("A later round has opened; decisions on this round can no longer change."))
 
 
 def _code(item_id: int | None) -> str:
@@ -81,13 +84,16 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
     _check_can_decide(rnd)
     existing = decision_of(rnd, item)
     if existing is not None and existing.settled_by_id is not None:
-        raise InvalidInput(f"{item.code} was settled by the decision on {_code(existing.settled_by_id)} "
-                           f"({existing.reason}); it needs no decision of its own.")
+        raise InvalidInput(_("%(code)s was settled by the decision on %(other)s (%(reason)s); it needs no decision "
+                             "of its own.", code=item.code, other=_code(existing.settled_by_id),
+                             reason=existing.reason))
     if existing is not None:
-        raise InvalidInput(f"Item {item.code} already has a decision for round {rnd.number}. Undo it first to "
-                           "decide again.")
+        raise InvalidInput(_("Item %(code)s already has a decision for round %(number)s. Undo it first to decide "
+                             "again.", code=item.code, number=rnd.number))
     if item.state in (ItemState.DROPPED, ItemState.MERGED):
-        raise InvalidInput(f"{item.code} has already been {item.state.value}; it needs no decision.")
+        raise InvalidInput(_("%(code)s has already been dropped; it needs no decision.", code=item.code)
+                           if item.state == ItemState.DROPPED else
+                           _("%(code)s has already been merged; it needs no decision.", code=item.code))
     if decision not in available(item):
         raise InvalidInput(_why_not(item, decision))
     version = rnd.study.framework_version
@@ -103,13 +109,13 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
         item.state = ItemState.ACTIVE
     elif decision == Decision.REVISE:
         if not reason:
-            raise InvalidInput("Give the reason for the revision (e.g. the comments it follows).")
+            raise InvalidInput(_("Give the reason for the revision (e.g. the comments it follows)."))
         before, after = _revise(version, item, new_text, new_levels)
         undo["texts"] = _texts_of(item, before)
         item.state = ItemState.ACTIVE
     elif decision == Decision.DROP:
         if not reason:
-            raise InvalidInput("Give the reason for dropping the item.")
+            raise InvalidInput(_("Give the reason for dropping the item."))
         settles = _descendants(item)
         _clear_decisions_under(rnd, item, settles, by=by)
         undo["states"].update({str(c.id): [c.state.value, c.merged_into_id] for c in settles})
@@ -120,9 +126,13 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
             child.state = ItemState.DROPPED
     elif decision == Decision.MERGE:
         if merge_into is None or merge_into.id == item.id or merge_into.kind != item.kind:
-            raise InvalidInput(f"Choose another {item.kind.value.replace('_', ' ')} to merge {item.code} into.")
+            raise InvalidInput(_("Choose another subdomain to merge %(code)s into.", code=item.code)
+                               if item.kind == ItemKind.SUBDOMAIN else
+                               _("Choose another indicator to merge %(code)s into.", code=item.code))
         if merge_into.state in (ItemState.DROPPED, ItemState.MERGED):
-            raise InvalidInput(f"{merge_into.code} has been {merge_into.state.value} itself; choose another item.")
+            raise InvalidInput(_("%(code)s has been dropped itself; choose another item.", code=merge_into.code)
+                               if merge_into.state == ItemState.DROPPED else
+                               _("%(code)s has been merged itself; choose another item.", code=merge_into.code))
         if item.kind == ItemKind.SUBDOMAIN:
             source = editing.find_element(version, item.element_code)
             undo["moved"] = [[ind.code, ind.position] for ind in source.indicators]
@@ -153,11 +163,11 @@ def decide(rnd: Round, item: Item, decision: Decision, *, by: User, reason: str 
 
 def _why_not(item: Item, decision: Decision) -> str:
     if decision == Decision.DROP and item.kind in (ItemKind.LEVEL_SET, ItemKind.LEVEL):
-        return ("Every indicator keeps five levels: revise the level descriptions instead, or drop the indicator "
-                f"{item.element_code}.")
+        return _("Every indicator keeps five levels: revise the level descriptions instead, or drop the indicator "
+                 "%(code)s.", code=item.element_code)
     if decision == Decision.MERGE:
-        return "Only subdomains and indicators can be merged."
-    return f"{LABELS[decision]} is not possible for {item.code}."
+        return _("Only subdomains and indicators can be merged.")
+    return _("%(decision)s is not possible for %(code)s.", decision=LABELS[decision], code=item.code)
 
 
 def _texts_of(item: Item, before: dict[str, Any]) -> dict[str, str]:
@@ -200,10 +210,10 @@ def undo(rnd: Round, item: Item, *, by: User) -> None:
     _check_can_decide(rnd)
     row = decision_of(rnd, item)
     if row is None:
-        raise InvalidInput(f"{item.code} has no decision to undo.")
+        raise InvalidInput(_("%(code)s has no decision to undo.", code=item.code))
     if row.settled_by_id is not None:
-        raise InvalidInput(f"{item.code} was settled by the decision on {_code(row.settled_by_id)}; undo that "
-                           "decision instead.")
+        raise InvalidInput(_("%(code)s was settled by the decision on %(other)s; undo that decision instead.",
+                             code=item.code, other=_code(row.settled_by_id)))
     _revert(rnd, row, by=by, why="undone by the organiser")
 
 
@@ -216,7 +226,8 @@ def _revert(rnd: Round, row: ItemDecision, *, by: User, why: str) -> None:
             editing.reword(version, item.element_code, field, text)
     elif row.decision in (Decision.DROP, Decision.MERGE):
         if "snapshot" not in data:
-            raise InvalidInput(f"The decision on {item.code} was recorded before decisions could be undone.")
+            raise InvalidInput(_("The decision on %(code)s was recorded before decisions could be undone.",
+                                       code=item.code))
         snapshots.restore(version, data["snapshot"])
         for code, position in data.get("moved") or []:  # a subdomain's merge: its indicators come back
             indicator = editing.find_element(version, code)
@@ -241,7 +252,7 @@ def decide_many(rnd: Round, items: Iterable[Item], decision: Decision, *, by: Us
     """The same decision on many items (accept or re-rate): items already decided or settled are left as they
     are. Returns how many were decided."""
     if decision not in BULK:
-        raise InvalidInput("Many items at once can be accepted or re-rated; revise, drop and merge one by one.")
+        raise InvalidInput(_("Many items at once can be accepted or re-rated; revise, drop and merge one by one."))
     _check_can_decide(rnd)
     outcomes = results.outcomes(rnd)
     decided = set(db.session.scalars(select(ItemDecision.item_id).where(ItemDecision.round_id == rnd.id)))
@@ -258,19 +269,19 @@ def decide_many(rnd: Round, items: Iterable[Item], decision: Decision, *, by: Us
 def _revise(version, item: Item, new_text: str | None, new_levels: list[str] | None):
     if item.kind == ItemKind.LEVEL_SET:
         if not new_levels or len(new_levels) != 5:
-            raise InvalidInput("Give the five revised level descriptions.")
+            raise InvalidInput(_("Give the five revised level descriptions."))
         before, after = {"code": item.element_code, "levels": []}, {"code": item.element_code, "levels": []}
         for n, text in enumerate(new_levels, 1):
             b, a = editing.reword(version, item.element_code, f"level_{n}", text)
             before["levels"].append(b[f"level_{n}"])
             after["levels"].append(a[f"level_{n}"])
         if before["levels"] == after["levels"]:
-            raise InvalidInput("The revised levels are identical to the current ones; choose re-rate instead.")
+            raise InvalidInput(_("The revised levels are identical to the current ones; choose re-rate instead."))
         return before, after
     field = f"level_{item.level}" if item.kind == ItemKind.LEVEL else TEXT_FIELD[item.kind]
     if not (new_text or "").strip():
-        raise InvalidInput("Give the new wording.")
+        raise InvalidInput(_("Give the new wording."))
     before, after = editing.reword(version, item.element_code, field, new_text)
     if before[field] == after[field]:
-        raise InvalidInput("The new wording is identical to the current one; choose re-rate instead.")
+        raise InvalidInput(_("The new wording is identical to the current one; choose re-rate instead."))
     return before, after

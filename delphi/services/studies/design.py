@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 import framework as fwlib
@@ -34,13 +35,13 @@ DEFAULT_CONSENT = (
 
 class ProtocolLocked(DomainError):
     def __init__(self) -> None:
-        super().__init__("The protocol was locked when round 1 opened and can no longer change.")
+        super().__init__(_("The protocol was locked when round 1 opened and can no longer change."))
 
 
 class StudyArchived(DomainError):
     def __init__(self) -> None:
-        super().__init__("This is an archived study, imported from a Delphi run elsewhere: its rounds are read-only; "
-                         "no round can open and no expert can be invited or rate.")
+        super().__init__(_("This is an archived study, imported from a Delphi run elsewhere: its rounds are "
+                           "read-only; no round can open and no expert can be invited or rate."))
 
 
 def require_live(study: Study) -> None:
@@ -53,7 +54,7 @@ def create(title: str, version: FrameworkVersion, *, by: User, aims: str = "", c
     """A study on a framework draft; given a released version, a new draft is made from it first."""
     title = (title or "").strip()
     if not title:
-        raise InvalidInput("A study needs a title.")
+        raise InvalidInput(_("A study needs a title."))
     base = None
     if version.status != VersionStatus.DRAFT:
         base = version
@@ -86,7 +87,7 @@ def set_protocol(study: Study, raw: dict[str, Any], *, by: User, consent_text: s
     study.protocol = protocols.validate(raw)
     if consent_text is not None:
         if not consent_text.strip():
-            raise InvalidInput("The consent text cannot be empty: experts accept it before rating.")
+            raise InvalidInput(_("The consent text cannot be empty: experts accept it before rating."))
         study.consent_text = consent_text.strip()
     audit.record(by, "set_protocol", "study", study.id, before=before, after=study.protocol)
 

@@ -2,6 +2,8 @@
 for elements added to the draft between rounds (e.g. an indicator the experts proposed)."""
 from __future__ import annotations
 
+from flask_babel import gettext as _
+
 import framework as fwlib
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -21,17 +23,17 @@ def add_proposed_item(study, kind: ItemKind, element_code: str, *, by: User) -> 
     from delphi.services.frameworks import versions
 
     if not element_code:
-        raise InvalidInput("Give the code of the element to rate, e.g. II.3.4.")
+        raise InvalidInput(_("Give the code of the element to rate, e.g. II.3.4."))
     doc = versions.to_document(study.framework_version)
     element = doc.find(element_code)
     if element is None:
-        raise InvalidInput(f"{element_code} is not in the framework draft: add it in the editor first.")
+        raise InvalidInput(_("%(code)s is not in the framework draft: add it in the editor first.", code=element_code))
     expected = {ItemKind.DOMAIN: fwlib.Domain, ItemKind.SUBDOMAIN: fwlib.Subdomain}.get(kind, fwlib.Indicator)
     if not isinstance(element, expected):
-        raise InvalidInput(f"{element_code} is not a {kind.value.replace('_', ' ')}.")
+        raise InvalidInput(_wrong_kind(kind, element_code))
     code = design.item_code(kind, element_code)
     if any(i.code == code for i in study.items):
-        raise InvalidInput(f"{code} is already an item of this study.")
+        raise InvalidInput(_("%(code)s is already an item of this study.", code=code))
     domain = element_code
     while doc.parent_code(domain):
         domain = doc.parent_code(domain)
@@ -41,3 +43,15 @@ def add_proposed_item(study, kind: ItemKind, element_code: str, *, by: User) -> 
     db.session.flush()
     audit.record(by, "add_item", "study", study.id, after={"item": item.code})
     return item
+
+
+def _wrong_kind(kind: ItemKind, code: str) -> str:
+    if kind == ItemKind.DOMAIN:
+        return _("%(code)s is not a domain.", code=code)
+    if kind == ItemKind.SUBDOMAIN:
+        return _("%(code)s is not a subdomain.", code=code)
+    if kind == ItemKind.LEVEL_SET:
+        return _("%(code)s is not a level set.", code=code)
+    if kind == ItemKind.LEVEL:
+        return _("%(code)s is not a level.", code=code)
+    return _("%(code)s is not an indicator.", code=code)

@@ -9,10 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import force_locale, format_datetime
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
-from delphi import bulk
+from delphi import bulk, i18n
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
@@ -33,9 +35,9 @@ def _next_pseudonym(study: Study) -> str:
 def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_group: str = "", country: str = "",
         expertise: str = "") -> Panelist:
     design.require_live(study)
-    user, _ = users.get_or_create_user(email, name)
+    user = users.get_or_create_user(email, name)[0]
     if db.session.scalar(select(Panelist.id).where(Panelist.study_id == study.id, Panelist.user_id == user.id)):
-        raise InvalidInput(f"{user.email} is already on this panel.")
+        raise InvalidInput(_("%(email)s is already on this panel.", email=user.email))
     panelist = Panelist(study_id=study.id, user_id=user.id, pseudonym=_next_pseudonym(study), name=name.strip(),
                         stakeholder_group=stakeholder_group.strip(), country=country.strip(),
                         expertise=expertise.strip())
@@ -50,15 +52,15 @@ class Withdrawn(InvalidInput):
     status_code = 409
 
     def __init__(self):
-        super().__init__("You have withdrawn from this study: your answers are kept as they were and can no longer "
-                         "change. Write to the organiser to take part again.")
+        super().__init__(_("You have withdrawn from this study: your answers are kept as they were and can no "
+                           "longer change. Write to the organiser to take part again."))
 
 
 class NotConsented(InvalidInput):
     status_code = 403
 
     def __init__(self):
-        super().__init__("Accept the study's terms first (the consent page); nothing was saved.")
+        super().__init__(_("Accept the study's terms first (the consent page); nothing was saved."))
 
 
 def require_active(panelist: Panelist) -> None:
@@ -79,8 +81,9 @@ def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_g
     name = (name or "").strip()
     if name and name != panelist.shown_name:
         if panelist.consented_at is not None:
-            raise InvalidInput(f"{panelist.pseudonym} has joined the study: their name is theirs to change. Group, "
-                               "country and expertise were not changed either; save them without the name.")
+            raise InvalidInput(_("%(pseudonym)s has joined the study: their name is theirs to change. Group, "
+                                 "country and expertise were not changed either; save them without the name.",
+                                 pseudonym=panelist.pseudonym))
         panelist.name = name
         if panelist.user.last_login_at is None and not panelist.user.password_hash:
             panelist.user.name = name  # an account nobody has used yet: its greeting follows the correction
@@ -96,7 +99,7 @@ def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_g
 def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
     design.require_live(panelist.study)  # an archived panel is part of the stored results
     if panelist.withdrawn_at is not None:
-        raise InvalidInput(f"{panelist.pseudonym} has already withdrawn.")
+        raise InvalidInput(_("%(pseudonym)s has already withdrawn.", pseudonym=panelist.pseudonym))
     panelist.withdrawn_at = utcnow()
     panelist.withdrawal_reason = (reason or "").strip() or None
     db.session.flush()
@@ -107,7 +110,7 @@ def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
 def reinstate(panelist: Panelist, *, by: User) -> None:
     design.require_live(panelist.study)  # an archived panel is part of the stored results
     if panelist.withdrawn_at is None:
-        raise InvalidInput(f"{panelist.pseudonym} has not withdrawn.")
+        raise InvalidInput(_("%(pseudonym)s has not withdrawn.", pseudonym=panelist.pseudonym))
     panelist.withdrawn_at = None
     panelist.withdrawal_reason = None
     db.session.flush()
@@ -117,9 +120,10 @@ def reinstate(panelist: Panelist, *, by: User) -> None:
 def resend_invitation(panelist: Panelist, *, by: User) -> None:
     """A new single-use link for one panelist who has not accepted yet (the old link stops working)."""
     if panelist.consented_at is not None:
-        raise InvalidInput(f"{panelist.pseudonym} has already accepted the invitation; they log in as usual.")
+        raise InvalidInput(_("%(pseudonym)s has already accepted the invitation; they log in as usual.",
+                               pseudonym=panelist.pseudonym))
     if panelist.withdrawn_at is not None:
-        raise InvalidInput(f"{panelist.pseudonym} has withdrawn; reinstate them first.")
+        raise InvalidInput(_("%(pseudonym)s has withdrawn; reinstate them first.", pseudonym=panelist.pseudonym))
     from delphi.models import Token, TokenPurpose
 
     now = utcnow()
@@ -142,19 +146,20 @@ def parse_csv(data: bytes, study: Study) -> CsvPreview:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise InvalidInput("The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.") from None
+        raise InvalidInput(_("The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.")) from None
     reader = csv.DictReader(io.StringIO(text))
     try:
         return _parse_rows(reader, study)
     except csv.Error as exc:  # a NUL byte, a field over the csv module's limit, a broken quote
-        raise InvalidInput(f"Line {reader.line_num}: the file cannot be read as CSV ({exc}).") from None
+        raise InvalidInput(_("Line %(line)s: the file cannot be read as CSV (%(reason)s).", line=reader.line_num,
+                               reason=exc)) from None
 
 
 def _parse_rows(reader: csv.DictReader, study: Study) -> CsvPreview:
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     if "email" not in header or "name" not in header:
-        raise InvalidInput("The CSV needs a header row with at least the columns email and name "
-                           f"(optional: {', '.join(CSV_COLUMNS[2:])}).")
+        raise InvalidInput(_("The CSV needs a header row with at least the columns email and name "
+                             "(optional: %(columns)s).", columns=", ".join(CSV_COLUMNS[2:])))
     reader.fieldnames = header
     return check_rows(reader, study)
 
@@ -171,11 +176,11 @@ def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -
     preview = CsvPreview()
     for line, row in enumerate(rows, start=2):
         if line - 1 > MAX_CSV_ROWS:
-            raise InvalidInput(f"The CSV has more than {MAX_CSV_ROWS} rows; split it into smaller files.")
+            raise InvalidInput(_("The CSV has more than %(max)s rows; split it into smaller files.", max=MAX_CSV_ROWS))
         clean = {k: str(row.get(k) or "").strip() for k in CSV_COLUMNS}
         if not any(clean.values()):
             if not skip_blank:
-                preview.errors.append((line, "the row is empty"))
+                preview.errors.append((line, _("the row is empty")))
             continue
         try:
             clean["email"] = users.normalise_email(clean["email"])
@@ -183,11 +188,11 @@ def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -
             preview.errors.append((line, exc.message))
             continue
         if not clean["name"]:
-            preview.errors.append((line, "the name is empty"))
+            preview.errors.append((line, _("the name is empty")))
         elif clean["email"] in seen:
-            preview.errors.append((line, f"{clean['email']} appears twice in the file"))
+            preview.errors.append((line, _("%(email)s appears twice in the file", email=clean["email"])))
         elif clean["email"] in on_panel:
-            preview.errors.append((line, f"{clean['email']} is already on the panel"))
+            preview.errors.append((line, _("%(email)s is already on the panel", email=clean["email"])))
         else:
             seen.add(clean["email"])
             preview.rows.append(clean)
@@ -200,26 +205,29 @@ def add_rows(study: Study, rows: list[dict[str, str]], *, by: User) -> list[Pane
 
 
 def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
-    """E-mail a single-use invitation link to each panelist not yet invited; returns how many were sent."""
+    """E-mail a single-use invitation link to each panelist not yet invited, in their language; returns how many
+    were sent. The text is composed once per language (reading the draft once), not once per panelist."""
     design.require_live(study)
     sent = 0
-    purpose = None  # the same text for everyone: reading the draft once, not once per panelist
-    todo = [p.user_id for p in panelists if p.invited_at is None and p.withdrawn_at is None]
+    todo = [p for p in panelists if p.invited_at is None and p.withdrawn_at is None]
     # Every account in one query, held here so p.user comes from the session, not one query per panelist.
-    accounts = db.session.scalars(select(User).where(bulk.among(User.id, todo))).all() if todo else []
+    ids = [p.user_id for p in todo]
+    accounts = db.session.scalars(select(User).where(bulk.among(User.id, ids))).all() if todo else []
     next_path = f"/expert/studies/{study.id}/consent"
-    tokens = iter(users.issue_tokens(todo, TokenPurpose.INVITATION, users.invitation_ttl(), next_path))
+    tokens = users.issue_tokens(ids, TokenPurpose.INVITATION, users.invitation_ttl(), next_path)
     logged, now = [], utcnow()
-    for p in panelists:
-        if p.invited_at is not None or p.withdrawn_at is not None:
-            continue
-        purpose = purpose or invitation_purpose(study)
-        users.send_invitation(p.user, by, purpose, next_path=next_path, study_id=study.id, panelist_id=p.id,
-                              raw=next(tokens))
-        set_committed_value(p, "invited_at", now)  # written below in one UPDATE, not one per panelist
-        logged.append(dict(study_id=study.id, panelist_id=p.id, kind="invitation", sent_at=now,
-                           subject="Your invitation to the Delphi platform", sent_by_id=by.id if by else None))
-        sent += 1
+    facts = _InvitationFacts.of(study) if todo else None
+    for language, group in _by_language(zip(todo, tokens, strict=True), key=lambda pair: pair[0]).items():
+        with force_locale(language):
+            purpose, details = invitation_purpose(study, facts)
+            invitation = users.Invitation.of(by, purpose, details)
+            for p, raw in group:
+                mail.send(p.user.email, invitation.subject, invitation.body(p.user.name, users.invitation_link(raw)),
+                          kind="invitation", study_id=study.id, panelist_id=p.id)
+                set_committed_value(p, "invited_at", now)  # written below in one UPDATE, not one per panelist
+                logged.append(dict(study_id=study.id, panelist_id=p.id, kind="invitation", sent_at=now,
+                                   subject=invitation.subject[:300], sent_by_id=by.id if by else None))
+                sent += 1
     if logged:  # one UPDATE and one INSERT for the whole panel (a 2,000-expert invitation answers in < 1 s)
         db.session.execute(update(Panelist).where(bulk.among(Panelist.id, [row["panelist_id"] for row in logged]))
                            .values(invited_at=now).execution_options(synchronize_session=False))
@@ -231,18 +239,47 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
     return sent
 
 
-def invitation_purpose(study: Study) -> str:
-    """What the invitation says is asked, by when and how long it takes."""
-    n_items = rated_count(study)
-    minutes = time_estimate(n_items, len(study.protocol.get("questions") or ())) if n_items else None
-    rnd = study.current_round
-    when = (f" Round {rnd.number} is open until {rnd.deadline:%d %b %Y %H:%M} UTC." if rnd is not None and rnd.is_open
-            else " You will be told by e-mail when round 1 opens.")
-    size = (f" Each round asks you to rate about {n_items} items of the framework"
-            f" ({minutes} minutes or so; you can stop and continue at any time)." if n_items else "")
-    rounds_ = study.protocol.get("max_rounds")
-    return (f"to join the expert panel of the Delphi study “{study.title}”, in up to {rounds_} rounds.{size}{when}"
-            " Your answers are anonymous to the other panelists")
+def _by_language(items: Iterable, key=lambda p: p) -> dict[str, list]:
+    """Panelists (or pairs, key giving the panelist) by the language of their account, in their order."""
+    groups: dict[str, list] = {}
+    for item in items:
+        groups.setdefault(i18n.language_of(key(item).user), []).append(item)
+    return groups
+
+
+@dataclass(frozen=True)
+class _InvitationFacts:
+    """What a study's invitation tells, the same in every language (read once for a whole panel)."""
+    n_items: int
+    minutes: int | None
+    round_number: int | None
+    deadline: datetime | None
+    max_rounds: int | None
+
+    @classmethod
+    def of(cls, study: Study) -> _InvitationFacts:
+        n_items = rated_count(study)
+        rnd = study.current_round
+        is_open = rnd is not None and rnd.is_open
+        return cls(n_items=n_items,
+                   minutes=time_estimate(n_items, len(study.protocol.get("questions") or ())) if n_items else None,
+                   round_number=rnd.number if is_open else None, deadline=rnd.deadline if is_open else None,
+                   max_rounds=study.protocol.get("max_rounds"))
+
+
+def invitation_purpose(study: Study, facts: _InvitationFacts | None = None) -> tuple[str, str]:
+    """What the invitation says is asked ("to join …", the end of the inviting sentence), and the sentences after
+    it: by when and how long it takes. In the current locale."""
+    facts = facts or _InvitationFacts.of(study)
+    when = (" " + _("Round %(number)s is open until %(deadline)s UTC.", number=facts.round_number,
+                    deadline=i18n.moment(facts.deadline)) if facts.round_number is not None
+            else " " + _("You will be told by e-mail when round 1 opens."))
+    size = (" " + _("Each round asks you to rate about %(count)s items of the framework (%(minutes)s minutes or so; "
+                    "you can stop and continue at any time).", count=facts.n_items, minutes=facts.minutes)
+            if facts.n_items else "")
+    purpose = _("to join the expert panel of the Delphi study “%(title)s”, in up to %(rounds)s rounds",
+                title=study.title, rounds=facts.max_rounds)
+    return purpose, size + when + " " + _("Your answers are anonymous to the other panelists.")
 
 
 def rated_count(study: Study) -> int:
@@ -254,7 +291,7 @@ def rated_count(study: Study) -> int:
     from delphi.services.studies import design
 
     doc = versions.to_document(study.framework_version)
-    return sum(1 for _ in design.rated_elements(doc, study.protocol.get("rated_kinds") or ()))
+    return sum(1 for _element in design.rated_elements(doc, study.protocol.get("rated_kinds") or ()))
 
 
 def non_completers(rnd: Round) -> list[Panelist]:
@@ -269,24 +306,30 @@ def non_completers(rnd: Round) -> list[Panelist]:
 def remind(rnd: Round, *, by: User | None, base_url: str) -> int:
     """Remind those who have not submitted the open round (and only them)."""
     targets = non_completers(rnd)
-    for p in targets:
-        _remind(rnd, p, base_url.rstrip("/"), kind="reminder", by=by)
+    _remind(rnd, targets, base_url.rstrip("/"), kind="reminder", by=by)
     db.session.flush()
     audit.record(by, "remind_panel", "round", rnd.id, after={"sent": len(targets)})
     return len(targets)
 
 
-def _remind(rnd: Round, p: Panelist, base: str, *, kind: str, by: User | None) -> None:
+def _remind(rnd: Round, panelists: list[Panelist], base: str, *, kind: str, by: User | None) -> None:
+    """Each a reminder in their language (composed once per language)."""
     study = rnd.study
-    subject = f"Reminder: round {rnd.number} of “{study.title}” closes {rnd.deadline:%d %B %Y %H:%M} UTC"
-    mail.send(p.user.email, subject,
-              f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
-              f"{rnd.deadline:%d %B %Y %H:%M} UTC and we have not yet received your submission.\n\n"
-              f"Continue where you left off: {base}/expert/rounds/{rnd.id}\n\n"
-              "Everything you have already answered is saved.\n", kind=kind[:30], study_id=study.id,
-              panelist_id=p.id)
-    db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind=kind, round_number=rnd.number,
-                           subject=subject[:300], sent_by_id=by.id if by else None))
+    link = f"{base}/expert/rounds/{rnd.id}"
+    for language, group in _by_language(panelists).items():
+        with force_locale(language):
+            deadline = format_datetime(rnd.deadline, "dd MMMM y HH:mm")  # "02 December 2026 14:05"
+            subject = _("Reminder: round %(number)s of “%(title)s” closes %(deadline)s UTC", number=rnd.number,
+                        title=study.title, deadline=deadline)
+            text = (_("Round %(number)s of the Delphi study “%(title)s” is open until %(deadline)s UTC and we have "
+                      "not yet received your submission.", number=rnd.number, title=study.title, deadline=deadline)
+                    + "\n\n" + _("Continue where you left off: %(link)s", link=link) + "\n\n"
+                    + _("Everything you have already answered is saved.") + "\n")
+            for p in group:
+                mail.send(p.user.email, subject, _("Hello %(name)s,", name=p.user.name) + "\n\n" + text,
+                          kind=kind[:30], study_id=study.id, panelist_id=p.id)
+                db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind=kind, round_number=rnd.number,
+                                       subject=subject[:300], sent_by_id=by.id if by else None))
 
 
 SECONDS_PER_ANSWER = 20  # a considered rating with the odd comment; the mail says "about", rounded up to 5 minutes
@@ -305,23 +348,33 @@ def announce_round(rnd: Round, *, by: User | None, base_url: str | None = None) 
     base = (base_url or current_app.config["BASE_URL"]).rstrip("/")
     n_items = len(rnd.round_items)
     minutes = time_estimate(n_items, len(study.protocol.get("questions") or ()))
-    subject = f"Round {rnd.number} of “{study.title}” is open until {rnd.deadline:%d %b %Y %H:%M} UTC"
     told = 0
-    for p in sorted(study.panelists, key=lambda p: p.pseudonym):
-        if p.consented_at is None or p.withdrawn_at is not None:
-            continue  # not yet on board (their invitation leads to the round after consent), or withdrawn
-        feedback = ("You will see how the panel rated each item in the previous round, and may keep or change "
-                    "your rating.\n\n" if rnd.number > 1 else "")
-        mail.send(p.user.email, subject,
-                  f"Hello {p.user.name},\n\nRound {rnd.number} of the Delphi study “{study.title}” is open until "
-                  f"{rnd.deadline:%d %b %Y %H:%M} UTC.\n\nThere are {n_items} items to rate; that takes about "
-                  f"{minutes} minutes, and you can stop and continue at any time: every answer is saved as you "
-                  f"give it.\n\n{feedback}Start here: {base}/expert/rounds/{rnd.id}\n\n"
-                  f"Other panelists never see who you are. Questions: {study.contact or 'reply to this e-mail'}.\n",
-                  kind="round_open", study_id=study.id, panelist_id=p.id)
-        db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="round_open", round_number=rnd.number,
-                               subject=subject[:300], sent_by_id=by.id if by else None))
-        told += 1
+    # not yet on board (their invitation leads to the round after consent), or withdrawn: not told
+    targets = [p for p in sorted(study.panelists, key=lambda p: p.pseudonym)
+               if p.consented_at is not None and p.withdrawn_at is None]
+    for language, group in _by_language(targets).items():
+        with force_locale(language):  # composed once per language
+            deadline = i18n.moment(rnd.deadline)
+            subject = _("Round %(number)s of “%(title)s” is open until %(deadline)s UTC", number=rnd.number,
+                        title=study.title, deadline=deadline)
+            feedback = (_("You will see how the panel rated each item in the previous round, and may keep or change "
+                          "your rating.") + "\n\n" if rnd.number > 1 else "")
+            text = (_("Round %(number)s of the Delphi study “%(title)s” is open until %(deadline)s UTC.",
+                      number=rnd.number, title=study.title, deadline=deadline) + "\n\n"
+                    + _("There are %(count)s items to rate; that takes about %(minutes)s minutes, and you can stop "
+                        "and continue at any time: every answer is saved as you give it.", count=n_items,
+                        minutes=minutes) + "\n\n"
+                    + feedback + _("Start here: %(link)s", link=f"{base}/expert/rounds/{rnd.id}") + "\n\n"
+                    + (_("Other panelists never see who you are. Questions: %(contact)s.", contact=study.contact)
+                       if study.contact else
+                       _("Other panelists never see who you are. Questions: reply to this e-mail.")) + "\n")
+            for p in group:
+                mail.send(p.user.email, subject, _("Hello %(name)s,", name=p.user.name) + "\n\n" + text,
+                          kind="round_open", study_id=study.id, panelist_id=p.id)
+                db.session.add(MailLog(study_id=study.id, panelist_id=p.id, kind="round_open",
+                                       round_number=rnd.number, subject=subject[:300],
+                                       sent_by_id=by.id if by else None))
+                told += 1
     db.session.flush()
     return told
 
@@ -329,7 +382,7 @@ def announce_round(rnd: Round, *, by: User | None, base_url: str | None = None) 
 @dataclass(frozen=True)
 class ExpertStatus:
     """One panelist's standing, for the organiser: never a rating, only where they are."""
-    per_round: dict[int, str]  # round number -> "submitted" | "started" | "not started"
+    per_round: dict[int, str]  # round number -> "submitted" | "started" | "not started" (in the reader's language)
     last_activity: datetime | None
 
 
@@ -343,7 +396,7 @@ def statuses(study: Study) -> dict[int, ExpertStatus]:
     for round_id, panelist_id, started, submitted in db.session.execute(
             select(Participation.round_id, Participation.panelist_id, Participation.started_at,
                    Participation.submitted_at).where(Participation.round_id.in_(list(numbers) or [-1]))):
-        seen.setdefault(panelist_id, {})[numbers[round_id]] = "submitted" if submitted else "started"
+        seen.setdefault(panelist_id, {})[numbers[round_id]] = _("submitted") if submitted else _("started")
         for moment in (started, submitted):
             if moment is not None and (panelist_id not in last or moment > last[panelist_id]):
                 last[panelist_id] = moment
@@ -352,7 +405,8 @@ def statuses(study: Study) -> dict[int, ExpertStatus]:
             .group_by(Rating.panelist_id)):
         if moment is not None and (panelist_id not in last or moment > last[panelist_id]):
             last[panelist_id] = moment
-    return {p.id: ExpertStatus(per_round={n: seen.get(p.id, {}).get(n, "not started") for n in numbers.values()},
+    not_started = _("not started")
+    return {p.id: ExpertStatus(per_round={n: seen.get(p.id, {}).get(n, not_started) for n in numbers.values()},
                                last_activity=last.get(p.id))
             for p in study.panelists}
 
@@ -372,8 +426,7 @@ def send_due_reminders(now: datetime | None = None, *, base_url: str | None = No
             done = set(db.session.scalars(select(MailLog.panelist_id).where(
                 MailLog.study_id == rnd.study_id, MailLog.kind == kind, MailLog.round_number == rnd.number)))
             targets = [p for p in non_completers(rnd) if p.consented_at is not None and p.id not in done]
-            for p in targets:
-                _remind(rnd, p, base, kind=kind, by=None)
+            _remind(rnd, targets, base, kind=kind, by=None)
             if targets:
                 out.append((rnd, days, len(targets)))
     db.session.flush()

@@ -10,29 +10,34 @@ import hashlib
 import json
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from delphi import stats
 from delphi.errors import InvalidInput
 from delphi.models import ItemKind
 
 SCALE_POINTS = (3, 5, 7, 9)
+# What the pages and the report show (lazy: read in the reader's language); the keys are what the protocol stores.
 KIND_LABELS = {
-    ItemKind.DOMAIN: "Domains",
-    ItemKind.SUBDOMAIN: "Subdomains",
-    ItemKind.INDICATOR: "Indicators",
-    ItemKind.LEVEL_SET: "Each indicator's set of five levels (one item)",
-    ItemKind.LEVEL: "Individual level descriptions",
+    ItemKind.DOMAIN: _l("Domains"),
+    ItemKind.SUBDOMAIN: _l("Subdomains"),
+    ItemKind.INDICATOR: _l("Indicators"),
+    ItemKind.LEVEL_SET: _l("Each indicator's set of five levels (one item)"),
+    ItemKind.LEVEL: _l("Individual level descriptions"),
 }
 STOPPING_RULES = {
-    "all_decided_or_stable": "Stop when every item is decided, or the undecided items are stable, "
-                             "or the maximum number of rounds is reached",
-    "fixed_rounds": "Run exactly the maximum number of rounds",
+    "all_decided_or_stable": _l("Stop when every item is decided, or the undecided items are stable, "
+                                "or the maximum number of rounds is reached"),
+    "fixed_rounds": _l("Run exactly the maximum number of rounds"),
 }
 RESPONDENTS = {
-    "any_rating": "a panelist who gave at least one rating in the round; every rating counts, and those who did "
-                  "not submit are reported as partial responders",
-    "submitted": "a panelist who submitted the round; ratings of those who did not submit are left out of the "
-                 "statistics and reported as such",
+    "any_rating": _l("a panelist who gave at least one rating in the round; every rating counts, and those who did "
+                     "not submit are reported as partial responders"),
+    "submitted": _l("a panelist who submitted the round; ratings of those who did not submit are left out of the "
+                    "statistics and reported as such"),
 }
+# The scale's labels are stored in the protocol (and fixed by its checksum): the study's own text, not translated.
 DEFAULT_LABELS = {
     3: ["Disagree", "Neither agree nor disagree", "Agree"],
     5: ["Strongly disagree", "Disagree", "Neither agree nor disagree", "Agree", "Strongly agree"],
@@ -80,30 +85,32 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     kinds = p.get("rated_kinds") or []
     valid_kinds = {k.value for k in ItemKind}
     if not kinds:
-        raise InvalidInput("Choose at least one kind of element to rate.")
+        raise InvalidInput(_("Choose at least one kind of element to rate."))
     if unknown := [k for k in kinds if k not in valid_kinds]:
-        raise InvalidInput(f"Unknown kind of element to rate: {', '.join(unknown)}.")
+        raise InvalidInput(_("Unknown kind of element to rate: %(kinds)s.", kinds=", ".join(map(str, unknown))))
     p["rated_kinds"] = [k.value for k in ItemKind if k.value in kinds]
 
     questions = p.get("questions") or []
     if not questions:
-        raise InvalidInput("Ask at least one question of each item.")
+        raise InvalidInput(_("Ask at least one question of each item."))
     keys = set()
     for i, q in enumerate(questions, 1):
         key = str(q.get("key", "")).strip().lower()
         if not key or not key.replace("_", "").isalnum() or len(key) > 40:
-            raise InvalidInput(f"Question {i}: give a short key of letters and digits (e.g. relevance).")
+            raise InvalidInput(_("Question %(number)s: give a short key of letters and digits (e.g. relevance).",
+                                 number=i))
         if key in keys:
-            raise InvalidInput(f"Question {i}: the key '{key}' is used twice.")
+            raise InvalidInput(_("Question %(number)s: the key '%(key)s' is used twice.", number=i, key=key))
         keys.add(key)
         q["key"] = key
         q["label"] = str(q.get("label") or key.title()).strip()
         points = q.get("points")
         if points not in SCALE_POINTS:
-            raise InvalidInput(f"Question '{key}': the scale must have 3, 5, 7 or 9 points.")
+            raise InvalidInput(_("Question '%(key)s': the scale must have 3, 5, 7 or 9 points.", key=key))
         labels = [str(x).strip() for x in (q.get("labels") or DEFAULT_LABELS[points])]
         if len(labels) != points or not all(labels):
-            raise InvalidInput(f"Question '{key}': give exactly {points} scale labels, one per point.")
+            raise InvalidInput(_("Question '%(key)s': give exactly %(points)s scale labels, one per point.", key=key,
+                                 points=points))
         q["labels"] = labels
         agree, disagree = default_bands(points)
         q["agree"] = [int(x) for x in (q.get("agree") or agree)]
@@ -112,33 +119,33 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
         try:
             analysis_config(p, q)
         except (stats.StatsInputError, ValueError) as exc:
-            raise InvalidInput(f"Question '{key}': {exc}") from None
+            raise InvalidInput(_("Question '%(key)s': %(reason)s", key=key, reason=exc)) from None
 
     rule = p.get("rule") or "mlm-2021"
     if not (isinstance(rule, dict) or (isinstance(rule, str) and rule in stats.PRESETS)):
-        raise InvalidInput("Consensus rule: give a preset name or a JSON object with clauses "
-                           f"(presets: {', '.join(stats.PRESETS)}); a rule is never read from a file here.")
+        raise InvalidInput(_("Consensus rule: give a preset name or a JSON object with clauses (presets: "
+                             "%(presets)s); a rule is never read from a file here.", presets=", ".join(stats.PRESETS)))
     try:
         stats.load_rule(rule)
     except (stats.StatsInputError, ValueError) as exc:
-        raise InvalidInput(f"Consensus rule: {exc}") from None
+        raise InvalidInput(_("Consensus rule: %(reason)s", reason=exc)) from None
     try:
         threshold = float(p.get("stability_threshold", 0.15))
     except (TypeError, ValueError):
-        raise InvalidInput("The stability threshold must be a number such as 0.15.") from None
+        raise InvalidInput(_("The stability threshold must be a number such as 0.15.")) from None
     if not 0 < threshold <= 1:
-        raise InvalidInput("The stability threshold is a fraction between 0 and 1 (e.g. 0.15 for 15 %).")
+        raise InvalidInput(_("The stability threshold is a fraction between 0 and 1 (e.g. 0.15 for 15 %)."))
     p["stability_threshold"] = threshold
     if p.get("stopping") not in STOPPING_RULES:
-        raise InvalidInput("Choose a stopping rule.")
+        raise InvalidInput(_("Choose a stopping rule."))
     try:
         p["max_rounds"] = int(p.get("max_rounds"))
     except (TypeError, ValueError):
-        raise InvalidInput("The maximum number of rounds must be a whole number.") from None
+        raise InvalidInput(_("The maximum number of rounds must be a whole number.")) from None
     if not 1 <= p["max_rounds"] <= 10:
-        raise InvalidInput("The maximum number of rounds must be between 1 and 10.")
+        raise InvalidInput(_("The maximum number of rounds must be between 1 and 10."))
     if p.get("quartiles") not in ("linear", "weibull"):
-        raise InvalidInput("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6).")
+        raise InvalidInput(_("The quartile method is 'linear' (numpy, type 7) or 'weibull' (SPSS, type 6)."))
     p["drop_decided"] = bool(p.get("drop_decided", True))
     p["publish_interests"] = bool(p.get("publish_interests", False))
     p["publish_panel_attributes"] = bool(p.get("publish_panel_attributes", False))
@@ -147,21 +154,21 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     try:
         days = sorted({int(d) for d in (p.get("reminder_days_before") or [])}, reverse=True)
     except (TypeError, ValueError):
-        raise InvalidInput("Automatic reminders are whole numbers of days before the deadline, e.g. 3, 1.") from None
+        raise InvalidInput(_("Automatic reminders are whole numbers of days before the deadline, e.g. 3, 1.")) from None
     if any(not 1 <= d <= 60 for d in days):
-        raise InvalidInput("Automatic reminders go out 1 to 60 days before the deadline.")
+        raise InvalidInput(_("Automatic reminders go out 1 to 60 days before the deadline."))
     p["reminder_days_before"] = days
     p["withdrawn_ratings"] = p.get("withdrawn_ratings") or "keep"
     if p["withdrawn_ratings"] not in WITHDRAWN:
-        raise InvalidInput("A withdrawn panelist's ratings are either kept ('keep') or left out ('exclude').")
+        raise InvalidInput(_("A withdrawn panelist's ratings are either kept ('keep') or left out ('exclude')."))
     chosen = p.get("default_actions") or {}
     if not isinstance(chosen, dict) or any(v not in ACTIONS for v in chosen.values()):
-        raise InvalidInput("A default action per outcome is one of accept, revise, drop or rerate.")
+        raise InvalidInput(_("A default action per outcome is one of accept, revise, drop or rerate."))
     p["default_actions"] = default_actions(p)
     p["respondents"] = p.get("respondents") or "any_rating"
     if p["respondents"] not in RESPONDENTS:
-        raise InvalidInput("Who counts as a respondent: 'any_rating' (gave a rating) or 'submitted' (submitted "
-                           "the round).")
+        raise InvalidInput(_("Who counts as a respondent: 'any_rating' (gave a rating) or 'submitted' (submitted "
+                             "the round)."))
     low = p.get("comment_required_at_or_below")
     p["comment_required_at_or_below"] = int(low) if low not in (None, "") else None
     return p
@@ -208,8 +215,8 @@ def default_actions(protocol: dict[str, Any]) -> dict[str, str]:
             for o in rule_outcomes(protocol)}
 
 
-WITHDRAWN = {"keep": "ratings given before withdrawing count", "exclude": "ratings of panelists who withdrew are "
-             "left out of the statistics of every round"}
+WITHDRAWN = {"keep": _l("ratings given before withdrawing count"),
+             "exclude": _l("ratings of panelists who withdrew are left out of the statistics of every round")}
 
 
 def counted(protocol: dict[str, Any]) -> dict[str, bool | None]:

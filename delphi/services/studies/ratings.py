@@ -4,6 +4,8 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from delphi.db import utcnow
@@ -27,21 +29,23 @@ def parse_answer(questions: list[dict[str, Any]], key: str, raw: Any) -> int | N
     """A rating from form or JSON input: an integer on the question's scale, or None for 'unable to rate'."""
     q = next((q for q in questions if q["key"] == key), None)
     if q is None:
-        raise InvalidInput(f"Unknown question '{key}'.")
+        raise InvalidInput(_("Unknown question '%(key)s'.", key=key))
     if raw == UNABLE:
         if not q.get("allow_unable"):
-            raise InvalidInput("'Unable to rate' is not offered for this question.")
+            raise InvalidInput(_("'Unable to rate' is not offered for this question."))
         return None
     if isinstance(raw, bool):  # JSON true/false are not points of a scale (int(True) would be 1)
-        raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.")
+        raise InvalidInput(_("'%(value)s' is not a rating; choose a point from 1 to %(points)s.", value=raw,
+                             points=q["points"]))
     try:
         value = int(raw)
     except (TypeError, ValueError, OverflowError):
-        raise InvalidInput(f"'{raw}' is not a rating; choose a point from 1 to {q['points']}.") from None
+        raise InvalidInput(_("'%(value)s' is not a rating; choose a point from 1 to %(points)s.", value=raw,
+                             points=q["points"])) from None
     if isinstance(raw, float) and raw != value:
-        raise InvalidInput(f"'{raw}' is not a whole point of the scale.")
+        raise InvalidInput(_("'%(value)s' is not a whole point of the scale.", value=raw))
     if not 1 <= value <= q["points"]:
-        raise InvalidInput(f"{value} is outside the scale 1–{q['points']}.")
+        raise InvalidInput(_("%(value)s is outside the scale 1–%(points)s.", value=value, points=q["points"]))
     return value
 
 
@@ -52,7 +56,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
         raise RoundNotOpen(rnd.number)
     panel.require_active(panelist)
     if not _in_round(rnd, item_id):
-        raise InvalidInput("This item is not rated in this round.")
+        raise InvalidInput(_("This item is not rated in this round."))
     questions = rnd.study.protocol["questions"]
     values = {key: parse_answer(questions, key, raw) for key, raw in (ratings or {}).items()}
     now = utcnow()
@@ -63,7 +67,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
-            raise InvalidInput(f"A comment can have at most {MAX_COMMENT} characters.")
+            raise InvalidInput(_("A comment can have at most %(max)s characters.", max=MAX_COMMENT))
         if text:
             db.session.execute(upsert(Comment, key, {"text": text, "updated_at": now}))
         else:
@@ -94,10 +98,11 @@ def missing(rnd: Round, panelist: Panelist) -> list[str]:
     for ri in rnd.round_items:
         given = rated.get(ri.item_id, {})
         if any(k not in given for k in keys):
-            problems.append(f"{ri.item.code}: not rated")
+            problems.append(_("%(code)s: not rated", code=ri.item.code))
         elif low is not None and any(v is not None and v <= low for v in given.values()) \
                 and not comments.get(ri.item_id):
-            problems.append(f"{ri.item.code}: a comment is required with a rating of {low} or lower")
+            problems.append(_("%(code)s: a comment is required with a rating of %(low)s or lower", code=ri.item.code,
+                              low=low))
     return problems
 
 
@@ -108,8 +113,9 @@ def submit(rnd: Round, panelist: Panelist) -> None:
     carry.keep(rnd, panelist)  # previous answers shown as "kept unless you change it" are kept now
     problems = missing(rnd, panelist)
     if problems:
-        raise InvalidInput(f"{len(problems)} item(s) still need an answer before you can submit, e.g. "
-                           + "; ".join(problems[:3]) + ".")
+        raise InvalidInput(ngettext("%(num)d item(s) still need an answer before you can submit, e.g. %(examples)s.",
+                                    "%(num)d item(s) still need an answer before you can submit, e.g. %(examples)s.",
+                                    len(problems), examples="; ".join(problems[:3])))
     part = db.session.scalar(select(Participation).where(Participation.round_id == rnd.id,
                                                          Participation.panelist_id == panelist.id))
     part.submitted_at = utcnow()

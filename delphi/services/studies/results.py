@@ -6,6 +6,7 @@ import hmac
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from delphi import stats
@@ -196,14 +197,14 @@ def merge_small_groups(groups: list[tuple[str, dict[str, int]]]) -> list[dict[st
     big = [{"label": g, "members": [g], "counts": dict(c), "n": n_of(c)} for g, c in groups if n_of(c) >= MIN_GROUP]
     small = [(g, c) for g, c in groups if 0 < n_of(c) < MIN_GROUP]
     if small:
-        pool = {"label": "other groups", "members": [g for g, _ in small],
-                "counts": {k: sum(int(c.get(k, 0)) for _, c in small) for k in small[0][1]}, "n": 0}
+        pool = {"label": _("other groups"), "members": [g for g, _c in small],
+                "counts": {k: sum(int(c.get(k, 0)) for _g, c in small) for k in small[0][1]}, "n": 0}
         pool["n"] = n_of(pool["counts"])
         if pool["n"] >= MIN_GROUP:
             big.append(pool)
         elif big:
             smallest = min(big, key=lambda cell: cell["n"])
-            smallest["label"] += " and other groups"
+            smallest["label"] = _("%(group)s and other groups", group=smallest["label"])
             smallest["members"] += pool["members"]
             smallest["counts"] = {k: int(smallest["counts"].get(k, 0)) + int(pool["counts"].get(k, 0))
                                   for k in smallest["counts"]}

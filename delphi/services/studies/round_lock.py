@@ -7,6 +7,7 @@ no rating can claim the round. Its own module so that ratings, the autosave and 
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from delphi.errors import DomainError
@@ -16,8 +17,8 @@ from delphi.models import Round, RoundStatus
 
 class RoundNotOpen(DomainError):
     def __init__(self, number: int | None = None):
-        super().__init__(f"Round {number} is closed: answers can no longer be changed." if number
-                         else "This round is closed: answers can no longer be changed.")
+        super().__init__(_("Round %(number)s is closed: answers can no longer be changed.", number=number) if number
+                         else _("This round is closed: answers can no longer be changed."))
 
 
 def claim_for_write(round_id: int, conn=None) -> bool:

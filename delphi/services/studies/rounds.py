@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
 from delphi.db import utcnow
@@ -39,17 +40,17 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     if deadline.tzinfo is None:
         deadline = deadline.replace(tzinfo=timezone.utc)
     if deadline <= utcnow():
-        raise InvalidInput("The deadline must be in the future.")
+        raise InvalidInput(_("The deadline must be in the future."))
     if study.status == StudyStatus.FINISHED:
-        raise InvalidInput("The study has ended; no new round can open.")
+        raise InvalidInput(_("The study has ended; no new round can open."))
     previous = study.current_round
     if previous is not None and previous.is_open:
-        raise InvalidInput(f"Round {previous.number} is still open; close it first.")
+        raise InvalidInput(_("Round %(number)s is still open; close it first.", number=previous.number))
     number = previous.number + 1 if previous else 1
     if number > study.protocol["max_rounds"]:
-        raise InvalidInput(f"The protocol allows at most {study.protocol['max_rounds']} rounds.")
+        raise InvalidInput(_("The protocol allows at most %(max)s rounds.", max=study.protocol["max_rounds"]))
     if not study.panelists:
-        raise InvalidInput("Add experts to the panel before opening a round.")
+        raise InvalidInput(_("Add experts to the panel before opening a round."))
     doc = versions.to_document(study.framework_version)
     if number == 1:
         design.build_items(study, doc)
@@ -58,10 +59,11 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     if previous is not None:
         undecided = results.undecided_without_decision(previous)
         if undecided:
-            raise InvalidInput(f"Decide on every item of round {previous.number} first "
-                               f"({len(undecided)} without a decision, e.g. {undecided[0]}).")
+            raise InvalidInput(_("Decide on every item of round %(number)s first (%(count)s without a decision, "
+                                 "e.g. %(example)s).", number=previous.number, count=len(undecided),
+                                 example=undecided[0]))
     if not items:
-        raise InvalidInput("No item is left to rate: every item is decided. End the study instead.")
+        raise InvalidInput(_("No item is left to rate: every item is decided. End the study instead."))
     rnd = Round(number=number, status=RoundStatus.OPEN, deadline=deadline)
     study.rounds.append(rnd)
     db.session.flush()
@@ -69,7 +71,7 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     for position, item in enumerate(items, 1):
         text = design.wording(item, doc)
         if text is None:
-            raise InvalidInput(f"Item {item.code} no longer exists in the draft; drop it first.")
+            raise InvalidInput(_("Item %(code)s no longer exists in the draft; drop it first.", code=item.code))
         before = last_wording.get(item.id)
         db.session.add(RoundItem(round_id=rnd.id, item_id=item.id, position=position, wording=text,
                                  previous_wording=before if before and before != text else None))
@@ -91,7 +93,7 @@ def extend(rnd: Round, deadline: datetime, *, by: User) -> None:
     if not rnd.is_open:
         raise RoundNotOpen(rnd.number)
     if deadline <= rnd.deadline:
-        raise InvalidInput("The new deadline must be later than the current one.")
+        raise InvalidInput(_("The new deadline must be later than the current one."))
     before = rnd.deadline.isoformat()
     rnd.deadline = deadline
     audit.record(by, "extend_round", "round", rnd.id, before={"deadline": before},
