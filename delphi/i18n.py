@@ -53,6 +53,11 @@ def select_locale() -> str:
     return DEFAULT
 
 
+def current() -> str:
+    """The language of this request ('en' outside one)."""
+    return str(get_locale() or DEFAULT)
+
+
 def language_of(user) -> str:
     """The language to write to a person in (e-mails): their setting, else the default."""
     return supported(getattr(user, "locale", None)) or DEFAULT

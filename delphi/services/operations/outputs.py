@@ -16,7 +16,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import current_app, has_request_context
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
+from delphi import i18n
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import Assessment, OutputStatus, PreparedOutput, Study
@@ -27,6 +31,8 @@ log = logging.getLogger(__name__)
 # Bump when a builder or its template changes what it writes, so kept outputs are rebuilt after a deploy.
 REVISION = "1"
 STALLED_SECONDS = 120  # queued this long, the waiting page says a worker may be missing
+# The stages a builder reports (stored in English, shown translated by status()): the claim's, here for the catalogue.
+STAGES = (_l("Starting"),)
 
 
 @dataclass(frozen=True)
@@ -57,22 +63,28 @@ def _assessment_pdf(assessment: Assessment, progress) -> bytes:
 
 
 KINDS = {k.name: k for k in (
-    Kind("study-report-pdf", "study", "The Delphi report (PDF)", "application/pdf", _report_pdf),
-    Kind("study-data-package", "study", "The data package (ZIP)", "application/zip", _data_package),
-    Kind("assessment-pdf", "assessment", "The assessment report (PDF)", "application/pdf", _assessment_pdf),
+    Kind("study-report-pdf", "study", _l("The Delphi report (PDF)"), "application/pdf", _report_pdf),
+    Kind("study-data-package", "study", _l("The data package (ZIP)"), "application/zip", _data_package),
+    Kind("assessment-pdf", "assessment", _l("The assessment report (PDF)"), "application/pdf", _assessment_pdf),
 )}
 assert {k: v.subject for k, v in KINDS.items()} == {k: s for s, ks in store.OUTPUTS.items() for k in ks}
 
 
-def _salt(kind: Kind) -> str:
+def reader_language() -> str:
+    """The interface language the output is for: '' for the default (English), else the reader's ('de')."""
+    language = i18n.current() if has_request_context() else i18n.DEFAULT
+    return "" if language == i18n.DEFAULT else language
+
+
+def _salt(kind: Kind, language: str = "") -> str:
     cfg = current_app.config
     return "|".join((kind.name, REVISION, __version__, str(cfg.get("SMALL_CELL_THRESHOLD")),
-                     str(cfg.get("BENCHMARK_MIN_ORGANISATIONS"))))
+                     str(cfg.get("BENCHMARK_MIN_ORGANISATIONS")), language))
 
 
-def fingerprint(kind: Kind, subject_id: int) -> str:
+def fingerprint(kind: Kind, subject_id: int, language: str = "") -> str:
     digest = fingerprints.study if kind.subject == "study" else fingerprints.assessment
-    return digest(subject_id, _salt(kind))
+    return digest(subject_id, _salt(kind, language))
 
 
 def _load(kind: Kind, subject_id: int) -> Study | Assessment | None:
@@ -107,24 +119,26 @@ def obtain(kind_name: str, subject_id: int, *, built: str | None = None) -> Read
     `built` is the digest the waiting page was told when the build it waited for finished: that output is
     served even if the inputs moved on since (an open round's ratings keep coming), so a wait always ends."""
     kind = KINDS[kind_name]
-    row = store.find(kind.name, subject_id)
+    language = reader_language()
+    row = store.find(kind.name, subject_id, language)
     content = _kept(row, built)  # the waited-for build: no digest needed
-    digest = fingerprint(kind, subject_id) if content is None else ""
+    digest = fingerprint(kind, subject_id, language) if content is None else ""
     content = content if content is not None else _kept(row, digest)
     if content is not None:
         return Ready(content)
     if inline():
-        return Ready(_build_here(kind, subject_id, digest))
-    row, _ = store.want(kind.name, subject_id, digest, **store.owner(kind.subject, subject_id))
+        return Ready(_build_here(kind, subject_id, digest, language))
+    row = store.want(kind.name, subject_id, digest, language=language, **store.owner(kind.subject, subject_id))[0]
     return Waiting(row, kind)
 
 
-def _build_here(kind: Kind, subject_id: int, digest: str) -> bytes:
+def _build_here(kind: Kind, subject_id: int, digest: str, language: str) -> bytes:
     """Inline mode: build in the request and keep it (a second download of unchanged inputs is instant).
     Like the backup, this commits itself: the row is a cache, the GET that builds it changes nothing else."""
     started = time.perf_counter()
     content = kind.build(_load(kind, subject_id), lambda stage, percent: None)
-    row, _ = store.want(kind.name, subject_id, digest, **store.owner(kind.subject, subject_id))
+    row = store.want(kind.name, subject_id, digest, language=language,
+                     **store.owner(kind.subject, subject_id))[0]
     db.session.info.get("prepared_new", set()).discard(row.id)
     store.finish(row.id, digest, content, time.perf_counter() - started)
     return content
@@ -133,16 +147,17 @@ def _build_here(kind: Kind, subject_id: int, digest: str) -> bytes:
 def status(kind_name: str, subject_id: int) -> dict[str, Any]:
     """What the waiting page polls: never queues a build, never reads the content. Once the build it waits
     for is done, `built` names it for the download (see obtain)."""
-    row = store.find(KINDS[kind_name].name, subject_id)
+    row = store.find(KINDS[kind_name].name, subject_id, reader_language())
     if row is None:
         return {"status": "missing", "ready": False, "progress": 0, "stage": "", "error": None, "built": None}
     ready = row.status == OutputStatus.READY
-    stage = row.stage
+    # The builder stores its stage in English (a worker has no reader): translated here, for the one who waits.
+    stage = _(row.stage) if row.stage else row.stage
     if row.status == OutputStatus.QUEUED:
         waited = (utcnow() - row.requested_at).total_seconds()
-        stage = ("Waiting for a worker" if waited < STALLED_SECONDS else
-                 f"Still waiting for a worker after {int(waited // 60)} minutes: if this lasts, tell the "
-                 "administrator (is `make worker` running?)")
+        stage = (_("Waiting for a worker") if waited < STALLED_SECONDS else
+                 _("Still waiting for a worker after %(minutes)s minutes: if this lasts, tell the administrator (is "
+                   "`make worker` running?)", minutes=int(waited // 60)))
     return {"status": row.status.value, "ready": ready, "progress": store.estimate(row), "stage": stage,
             "error": row.error if row.status == OutputStatus.FAILED else None,
             "built": row.fingerprint if ready else None}
@@ -151,7 +166,7 @@ def status(kind_name: str, subject_id: int) -> dict[str, Any]:
 def build(row_id: int) -> str:
     """The job: claim the row, build it with progress, keep it. Returns what happened (for the worker's log)."""
     def digest_of(row: PreparedOutput) -> str:
-        return fingerprint(KINDS[row.kind], row.study_id or row.assessment_id)
+        return fingerprint(KINDS[row.kind], row.study_id or row.assessment_id, store.language_of(row.key))
 
     claimed = store.claim(row_id, digest_of)
     if claimed is None:
@@ -163,7 +178,7 @@ def build(row_id: int) -> str:
         subject = _load(kind, claim.study_id or claim.assessment_id)
         if subject is None:
             return "gone"
-        with _request_context():
+        with _request_context(), force_locale(claim.language or i18n.DEFAULT):
             content = kind.build(subject, lambda stage, percent: store.report_progress(row_id, digest, stage,
                                                                                        percent))
     except Exception as exc:  # noqa: BLE001 — kept as the row's reason; the person can ask again

@@ -22,12 +22,20 @@ ANY_INPUTS = ""  # a trigger's fingerprint: "build for the inputs as they are wh
 OUTPUTS = {"study": ("study-report-pdf", "study-data-package"), "assessment": ("assessment-pdf",)}
 
 
-def key(kind: str, subject_id: int) -> str:
-    return f"{kind}:{subject_id}"
+def key(kind: str, subject_id: int, language: str = "") -> str:
+    """One kept output per kind, subject and interface language ('' = the default language, English): a PDF
+    built for a German reader is never served to an English one."""
+    return f"{kind}:{subject_id}" + (f":{language}" if language else "")
 
 
-def find(kind: str, subject_id: int) -> PreparedOutput | None:
-    return db.session.scalars(select(PreparedOutput).where(PreparedOutput.key == key(kind, subject_id))).first()
+def language_of(row_key: str) -> str:
+    parts = row_key.split(":")
+    return parts[2] if len(parts) > 2 else ""
+
+
+def find(kind: str, subject_id: int, language: str = "") -> PreparedOutput | None:
+    return db.session.scalars(select(PreparedOutput).where(
+        PreparedOutput.key == key(kind, subject_id, language))).first()
 
 
 def lease_seconds() -> int:
@@ -44,18 +52,18 @@ def _note(row_id: int) -> None:
 
 
 def want(kind: str, subject_id: int, fingerprint: str, *, study_id: int | None = None,
-         assessment_id: int | None = None, retry_failed: bool = True) -> tuple[PreparedOutput, bool]:
+         assessment_id: int | None = None, retry_failed: bool = True, language: str = "") -> tuple[PreparedOutput, bool]:
     """Ask for the output built from these inputs. Returns the row and whether this call queued a build.
 
     Nothing is queued when the row is ready for these inputs, or already queued or building for them (and its
     worker's lease has not run out); a failed build is asked again only with retry_failed (a person pressing the
     link again, never a status poll)."""
     now = utcnow()
-    row = find(kind, subject_id)
+    row = find(kind, subject_id, language)
     if row is None:
         try:
             with db.session.begin_nested():
-                row = PreparedOutput(key=key(kind, subject_id), kind=kind, study_id=study_id,
+                row = PreparedOutput(key=key(kind, subject_id, language), kind=kind, study_id=study_id,
                                      assessment_id=assessment_id, fingerprint=fingerprint,
                                      status=OutputStatus.QUEUED, stage="", progress=0, attempts=0,
                                      requested_at=now)
@@ -63,7 +71,7 @@ def want(kind: str, subject_id: int, fingerprint: str, *, study_id: int | None =
             _note(row.id)
             return row, True
         except IntegrityError:  # another server inserted it a moment ago: go on with theirs
-            row = find(kind, subject_id)
+            row = find(kind, subject_id, language)
             assert row is not None
     same = PreparedOutput.fingerprint == fingerprint
     alive = and_(PreparedOutput.status.in_((OutputStatus.QUEUED, OutputStatus.BUILDING)),
@@ -99,6 +107,7 @@ class Claim:
     kind: str
     study_id: int | None
     assessment_id: int | None
+    language: str = ""  # the interface language it is built in ('' = the default)
 
 
 def claim(row_id: int, fingerprint_of) -> tuple[Claim, str] | None:
@@ -122,7 +131,7 @@ def claim(row_id: int, fingerprint_of) -> tuple[Claim, str] | None:
     db.session.commit()
     if not taken:
         return None
-    return Claim(row.id, row.kind, row.study_id, row.assessment_id), fingerprint
+    return Claim(row.id, row.kind, row.study_id, row.assessment_id, language_of(row.key)), fingerprint
 
 
 def report_progress(row_id: int, fingerprint: str, stage: str, percent: int) -> None:
