@@ -8,6 +8,7 @@ so a checkout never serves a stale catalogue.
 from __future__ import annotations
 
 import functools
+import os
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -75,7 +76,7 @@ def compile_catalogues(root: Path = TRANSLATIONS) -> list[Path]:
             continue
         with po.open("rb") as f:
             catalog = read_po(f, locale=po.parent.parent.name)
-        tmp = mo.with_suffix(".mo.tmp")
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # two processes compiling at once never share a file
         with tmp.open("wb") as f:
             write_mo(f, catalog, use_fuzzy=False)
         tmp.replace(mo)
