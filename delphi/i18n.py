@@ -154,7 +154,10 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     # {% trans %} blocks collapse their whitespace, so a msgid does not depend on the template's indentation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    for name, fn in (("day", day), ("moment", moment), ("clock", clock), ("percent", percent), ("number", number)):
+    from delphi.labels import label
+
+    for name, fn in (("day", day), ("moment", moment), ("clock", clock), ("percent", percent), ("number", number),
+                     ("label", label)):
         app.add_template_filter(fn, name)
 
     @app.context_processor
