@@ -131,3 +131,17 @@ def test_the_administrators_lists_sort_accented_names_with_their_letter(app, cli
     page = client.get("/admin/").get_data(as_text=True)
     positions = [page.find(name) for name in ("Belgien", "Česko", "Österreich", "Zypern")]
     assert -1 not in positions and positions == sorted(positions)
+
+
+def test_stored_statuses_are_shown_in_the_readers_words(app):
+    from flask_babel import force_locale
+
+    from delphi.labels import label
+    from delphi.models import StudyStatus
+    from delphi.models.assessment import ActionStatus
+
+    with app.test_request_context():
+        assert label(StudyStatus.RUNNING) == "running" and label("no-such-value") == "no-such-value"
+        with force_locale("de"):
+            assert label(StudyStatus.RUNNING) == _german("running") != "running"
+            assert label(ActionStatus.DONE) == _german("done")
