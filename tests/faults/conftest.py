@@ -135,7 +135,9 @@ class Gunicorn:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             for marker in self.fault_dir.glob("paused-*"):
-                return int(marker.read_text())
+                pid = marker.read_text()
+                if pid:  # the worker creates the file, then writes its pid: an empty read is too early
+                    return int(pid)
             assert self.proc.poll() is None, "gunicorn exited"
             time.sleep(0.02)
         raise AssertionError("no request paused")
