@@ -8,16 +8,8 @@
   var bar = box.querySelector("progress");
 
   // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, preparing_strings);
-  // the English here is the fallback. %(name)s in a message is filled in from values.
-  var strings = (function () {
-    var el = document.getElementById("ui-strings-preparing");
-    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
-  })();
-  function t(key, english, values) {
-    var text = typeof strings[key] === "string" ? strings[key] : english;
-    if (!values) return text;
-    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
+  // the English here is the fallback (site.js: delphiStrings).
+  var t = window.delphiStrings ? window.delphiStrings("preparing") : function (key, english) { return english; };
 
   // A percentage as the page's language writes it ("45%", "45 %"), as the server's percent filter does.
   var percentFormat = null;

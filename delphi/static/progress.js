@@ -6,16 +6,8 @@
   var url = box.getAttribute("data-url");
 
   // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, progress_strings);
-  // the English here is the fallback. %(name)s in a message is filled in from values.
-  var strings = (function () {
-    var el = document.getElementById("ui-strings-progress");
-    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
-  })();
-  function t(key, english, values) {
-    var text = typeof strings[key] === "string" ? strings[key] : english;
-    if (!values) return text;
-    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
+  // the English here is the fallback (site.js: delphiStrings).
+  var t = window.delphiStrings ? window.delphiStrings("progress") : function (key, english) { return english; };
   function set(field, value) {
     var el = box.querySelector('[data-field="' + field + '"]');
     if (el) el.textContent = value;

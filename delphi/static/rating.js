@@ -9,16 +9,8 @@
   var progressBar = document.getElementById("progress-bar");
 
   // The page gives the messages in the reader's language (templates/_macros/ui_strings.html, rating_strings);
-  // the English here is the fallback. %(name)s in a message is filled in from values.
-  var strings = (function () {
-    var el = document.getElementById("ui-strings-rating");
-    try { return el ? JSON.parse(el.textContent) : {}; } catch (e) { return {}; }
-  })();
-  function t(key, english, values) {
-    var text = typeof strings[key] === "string" ? strings[key] : english;
-    if (!values) return text;
-    return text.replace(/%\((\w+)\)s/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
+  // the English here is the fallback (site.js: delphiStrings).
+  var t = window.delphiStrings ? window.delphiStrings("rating") : function (key, english) { return english; };
 
   // Progress is counted here, not by the server: the page was rendered with the round's count (all domains),
   // and only this page's items can change it. An item counts once every question of it has a saved answer.

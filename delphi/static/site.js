@@ -15,3 +15,18 @@
   mark();
   window.addEventListener("resize", mark);
 })();
+
+// The messages a page script shows, in the reader's language: the page writes them as JSON into
+// <script type="application/json" id="ui-strings-NAME"> (templates/_macros/ui_strings.html). t(key, english,
+// values) returns the page's text for key, else the English, with %(name)s filled in from values.
+window.delphiStrings = function (name) {
+  "use strict";
+  var strings = {};
+  var el = document.getElementById("ui-strings-" + name);
+  try { strings = el ? JSON.parse(el.textContent) : {}; } catch (e) { strings = {}; }
+  return function t(key, english, values) {
+    var text = typeof strings[key] === "string" ? strings[key] : english;
+    if (!values) return text;
+    return text.replace(/%\((\w+)\)s/g, function (all, field) { return field in values ? String(values[field]) : all; });
+  };
+};
