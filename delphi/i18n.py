@@ -7,12 +7,12 @@ so a checkout never serves a stale catalogue.
 """
 from __future__ import annotations
 
-import functools
 import os
+import unicodedata
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel, format_date, format_datetime, format_decimal, format_percent, get_locale
 
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
@@ -35,22 +35,23 @@ def supported(code: str | None) -> str | None:
 def select_locale() -> str:
     from flask_login import current_user
 
+    if not has_request_context():  # the CLI, a job: the default
+        return DEFAULT
     try:
         own = supported(getattr(current_user, "locale", None)) if current_user.is_authenticated else None
-    except Exception:  # noqa: BLE001 — no user loader outside a request (CLI, jobs): the default
+    except Exception:  # noqa: BLE001 — the user loader needs the database: its "unreachable" page still renders
         own = None
     if own:
         return own
-    if request:
-        chosen = supported(request.cookies.get(COOKIE))
-        if chosen:
-            return chosen
-        # In the browser's order of preference, each tag by its language ('en-GB' is English): werkzeug's
-        # best_match would prefer an exact 'de;q=0.9' over the first choice 'en-GB'.
-        for tag, _quality in request.accept_languages:
-            offered = supported(tag)
-            if offered:
-                return offered
+    chosen = supported(request.cookies.get(COOKIE))
+    if chosen:
+        return chosen
+    # In the browser's order of preference, each tag by its language ('en-GB' is English): werkzeug's
+    # best_match would prefer an exact 'de;q=0.9' over the first choice 'en-GB'.
+    for tag, _quality in request.accept_languages:
+        offered = supported(tag)
+        if offered:
+            return offered
     return DEFAULT
 
 
@@ -125,25 +126,15 @@ def number(value: float | None, digits: int = 2, empty: str = "n/a") -> str:
     return format_decimal(value, "#,##0." + "0" * digits if digits else "#,##0")
 
 
-def sort_key(locale: str | None = None):
-    """A key that sorts text as the locale does (Babel's collation is not available; this folds accents and case
-    so 'Česko' sorts with C and 'Österreich' with O, which is what readers of every European locale expect)."""
-    import unicodedata
-
-    def key(text: str) -> tuple[str, str]:
-        folded = "".join(c for c in unicodedata.normalize("NFKD", text or "") if not unicodedata.combining(c))
-        return folded.casefold(), text or ""
-    return key
+def folded(text: str) -> tuple[str, str]:
+    """A sort key with accents and case folded, so 'Česko' sorts with C and 'Österreich' with O, as readers of
+    every European locale expect (no collation library is available; Babel has none)."""
+    bare = "".join(c for c in unicodedata.normalize("NFKD", text or "") if not unicodedata.combining(c))
+    return bare.casefold(), text or ""
 
 
 def locale_sorted(items, key=lambda x: x):
-    k = sort_key()
-    return sorted(items, key=lambda item: k(key(item)))
-
-
-@functools.cache
-def _switcher_languages() -> list[tuple[str, str]]:
-    return list(LANGUAGES.items())
+    return sorted(items, key=lambda item: folded(key(item)))
 
 
 def init_app(app: Flask) -> None:
@@ -162,4 +153,4 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _languages():
-        return {"interface_languages": _switcher_languages(), "current_locale": str(get_locale() or DEFAULT)}
+        return {"interface_languages": list(LANGUAGES.items()), "current_locale": current()}

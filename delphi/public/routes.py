@@ -1,9 +1,15 @@
-"""The front page, and /home which sends a person to the landing page of their role(s)."""
-from flask import Blueprint, redirect, render_template, url_for
+"""The front page, /home which sends a person to the landing page of their role(s), public released pages and
+the language switcher."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from delphi import i18n
+from delphi.extensions import db
 from delphi.permissions import landings_for
+from delphi.security import safe_next
 
 bp = Blueprint("public", __name__)
 
@@ -62,12 +68,6 @@ def study_report(study_id: int):
 @bp.post("/language")
 def choose_language():
     """The switcher: a logged-in person's choice is their setting (e-mails follow it); anyone's is a cookie."""
-    from flask import abort, request
-
-    from delphi import i18n
-    from delphi.extensions import db
-    from delphi.security import safe_next
-
     code = i18n.supported(request.form.get("language"))
     if code is None:
         abort(400, description=_("That language is not offered; nothing was changed."))
@@ -83,12 +83,6 @@ def choose_language():
 
 def _same_site_referrer() -> str | None:
     """The path of the page the switcher was on, from a Referer of this very host (Referrer-Policy: same-origin)."""
-    from urllib.parse import urlsplit
-
-    from flask import request
-
-    from delphi.security import safe_next
-
     ref = urlsplit(request.referrer or "")
     if not ref.netloc or ref.netloc != request.host:
         return None

@@ -226,7 +226,7 @@ def save_answer(assessment: Assessment, indicator: IndicatorNode, given: AnswerI
     """
     require_open(assessment)
     now = utcnow()
-    for _ in range(WRITE_ATTEMPTS):
+    for _attempt in range(WRITE_ATTEMPTS):
         row = _answer_row(assessment, indicator)
         plan = _plan(assessment, row, given, fields)
         if strict and plan.refused:
