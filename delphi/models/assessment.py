@@ -54,6 +54,9 @@ class Assessment(db.Model):
     reference_date: Mapped[date] = mapped_column(Date)
     # Team mode: every team member first gives an individual level; the lead records the agreed one.
     team_mode: Mapped[bool] = mapped_column(default=False)
+    # The language its framework texts, results, PDF and workbook are shown in: the version's source language
+    # ('') or one it has a translation for.
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     status: Mapped[AssessmentStatus] = mapped_column(str_enum(AssessmentStatus), default=AssessmentStatus.IN_PROGRESS)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

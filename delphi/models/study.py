@@ -130,6 +130,9 @@ class Panelist(db.Model):
     # the name of the account behind it (the account's own name shows from consent on).
     name: Mapped[str] = mapped_column(String(200), default="")
     stakeholder_group: Mapped[str] = mapped_column(String(100), default="")
+    # The language they rate in, one of the protocol's languages (BCP 47); '' = not chosen yet, which means the
+    # framework version's source language.
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
     country: Mapped[str] = mapped_column(String(100), default="")
     expertise: Mapped[str] = mapped_column(Text, default="")
     invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -227,6 +230,8 @@ class Rating(db.Model):
     # The previous round's answer kept unchanged (protocol prefill_previous; services/studies/carry.py); any
     # answer the expert gives clears it.
     carried: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The language the item was shown in when the answer was given ('' = the version's source language).
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")
 
 
 class Comment(db.Model):
@@ -241,6 +246,7 @@ class Comment(db.Model):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    language: Mapped[str] = mapped_column(String(35), default="", server_default="")  # written in ('' = source)
 
 
 class Participation(db.Model):
