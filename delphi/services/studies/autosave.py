@@ -35,7 +35,7 @@ from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 # Plain SQL, built once: a request pays neither statement construction nor cache-key generation. The table and
 # column names are those of delphi.models; both databases read ON CONFLICT (SQLite >= 3.24).
 _WHO = """
-SELECT p.id AS panelist_id, p.withdrawn_at, p.consented_at, r.number, r.status, s.protocol, s.protocol_checksum,
+SELECT p.id AS panelist_id, p.language, p.withdrawn_at, p.consented_at, r.number, r.status, s.protocol, s.protocol_checksum,
        EXISTS (SELECT 1 FROM round_items ri WHERE ri.round_id = r.id AND ri.item_id = :item_id) AS item_in_round
 FROM rounds r
 JOIN studies s ON s.id = r.study_id
@@ -46,10 +46,10 @@ WHO = {"postgresql": text(_WHO + " FOR SHARE OF r").columns(protocol=JSON),
        "sqlite": text(_WHO).columns(protocol=JSON)}
 ACCOUNT = text("SELECT session_version, active FROM users WHERE id = :user_id")
 _UPSERT_RATING = """
-INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at)
-VALUES (:round_id, :panelist_id, :item_id, :question, :value, :now)
+INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at, language)
+VALUES (:round_id, :panelist_id, :item_id, :question, :value, :now, :language)
 ON CONFLICT (round_id, panelist_id, item_id, question)
-DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE"""
+DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE, language = excluded.language"""
 _STARTED = """
 INSERT INTO participations (round_id, panelist_id, started_at) VALUES (:round_id, :panelist_id, :now)
 ON CONFLICT (round_id, panelist_id) DO NOTHING"""
@@ -64,7 +64,7 @@ UPSERT_RATING = text(_UPSERT_RATING).bindparams(*_RATING_TYPES)
 # path, which finds the reason.
 RATE_IN_ONE = text("""
 WITH who AS (
-    SELECT p.id AS panelist_id
+    SELECT p.id AS panelist_id, p.language
     FROM rounds r
     JOIN studies s ON s.id = r.study_id
     JOIN panelists p ON p.study_id = r.study_id AND p.user_id = :user_id
@@ -74,10 +74,11 @@ WITH who AS (
       AND EXISTS (SELECT 1 FROM round_items ri WHERE ri.round_id = r.id AND ri.item_id = :item_id)
     FOR SHARE OF r
 ), rating AS (
-    INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at)
-    SELECT :round_id, panelist_id, :item_id, :question, :value, :now FROM who
+    INSERT INTO ratings (round_id, panelist_id, item_id, question, value, updated_at, language)
+    SELECT :round_id, panelist_id, :item_id, :question, :value, :now, language FROM who
     ON CONFLICT (round_id, panelist_id, item_id, question)
-    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE
+    DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE,
+                  language = excluded.language
     RETURNING panelist_id
 ), started AS (
     INSERT INTO participations (round_id, panelist_id, started_at) SELECT :round_id, panelist_id, :now FROM rating
@@ -92,9 +93,10 @@ _CACHE_MAX = 512
 INVALID = object()
 STARTED = text(_STARTED).bindparams(bindparam("now", type_=UTCDateTime))
 UPSERT_COMMENT = text("""
-INSERT INTO comments (round_id, panelist_id, item_id, text, updated_at)
-VALUES (:round_id, :panelist_id, :item_id, :text, :now)
-ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at
+INSERT INTO comments (round_id, panelist_id, item_id, text, updated_at, language)
+VALUES (:round_id, :panelist_id, :item_id, :text, :now, :language)
+ON CONFLICT (round_id, panelist_id, item_id) DO UPDATE SET text = excluded.text, updated_at = excluded.updated_at,
+    language = excluded.language
 """).bindparams(bindparam("now", type_=UTCDateTime))
 DELETE_COMMENT = text("DELETE FROM comments WHERE round_id = :round_id AND panelist_id = :panelist_id "
                       "AND item_id = :item_id")
@@ -168,10 +170,12 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
 
     key = {"round_id": round_id, "panelist_id": row.panelist_id, "item_id": item_id}
     now = utcnow()
+    # Each answer and comment records the language the expert's page showed the item in (panelists.language).
     if question is not None:
-        conn.execute(UPSERT_RATING, {**key, "question": question, "value": parsed, "now": now})
+        conn.execute(UPSERT_RATING, {**key, "question": question, "value": parsed, "now": now,
+                                     "language": row.language})
     if body:
-        conn.execute(UPSERT_COMMENT, {**key, "text": body, "now": now})
+        conn.execute(UPSERT_COMMENT, {**key, "text": body, "now": now, "language": row.language})
     elif body is not None:
         conn.execute(DELETE_COMMENT, key)
     conn.execute(STARTED, {"round_id": round_id, "panelist_id": row.panelist_id, "now": now})

@@ -54,13 +54,19 @@ def carried(rnd: Round, panelist: Panelist, item_ids: Iterable[int] | None = Non
 def keep(rnd: Round, panelist: Panelist, item_ids: Iterable[int] | None = None) -> int:
     """Store the carried answers (of the given items, or all) in this round, marked carried; returns how many."""
     answers = carried(rnd, panelist, item_ids)
+    previous = _previous(rnd)
+    # A kept answer keeps the language it was given in.
+    given_in = {(i, q): language for i, q, language in db.session.execute(
+        select(Rating.item_id, Rating.question, Rating.language).where(
+            Rating.round_id == previous.id, Rating.panelist_id == panelist.id))} if answers else {}
     now = utcnow()
     n = 0
     for item_id, values in answers.items():
         for question, value in values.items():
             db.session.execute(upsert(Rating, {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id,
                                                "question": question},
-                                      {"value": value, "updated_at": now, "carried": True}, update=False))
+                                      {"value": value, "updated_at": now, "carried": True,
+                                       "language": given_in.get((item_id, question), "")}, update=False))
             n += 1
     return n
 

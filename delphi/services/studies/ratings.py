@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
-from delphi.models import Comment, Item, Panelist, Participation, Rating, Round, RoundItem
+from delphi.models import (Comment, FrameworkVersion, Item, Panelist, Participation, Rating, Round, RoundItem,
+                           Study)
 from delphi.services.studies import carry, panel
 from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 from delphi.upsert import upsert
@@ -63,13 +64,14 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
     key = {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id}
     for question, value in values.items():
         db.session.execute(upsert(Rating, {**key, "question": question},
-                                            {"value": value, "updated_at": now, "carried": False}))
+                                  {"value": value, "updated_at": now, "carried": False,
+                                   "language": panelist.language}))
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
             raise InvalidInput(_("A comment can have at most %(max)s characters.", max=MAX_COMMENT))
         if text:
-            db.session.execute(upsert(Comment, key, {"text": text, "updated_at": now}))
+            db.session.execute(upsert(Comment, key, {"text": text, "updated_at": now, "language": panelist.language}))
         else:
             db.session.execute(Comment.__table__.delete().where(
                 Comment.round_id == rnd.id, Comment.panelist_id == panelist.id, Comment.item_id == item_id))
@@ -133,13 +135,14 @@ def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | No
           withdrawn: bool | None = None) -> pd.DataFrame:
     """All ratings of a study as the long table `delphi analyse` reads (pseudonyms, never names).
 
-    Columns: round, item, panelist, question, rating (empty = unable to rate), comment, group.
+    Columns: round, item, panelist, question, rating (empty = unable to rate), comment, group, language (the
+    language the item was shown in, BCP 47; only when some rating was given in another language than the source).
     submitted: True keeps only the ratings of panelists who submitted that round, False only the others'.
     withdrawn: False leaves out the panelists who have withdrawn, True keeps only them.
     """
     query = (select(Round.number.label("round"), Item.code.label("item"), Panelist.pseudonym.label("panelist"),
                     Rating.question, Rating.value.label("rating"), Comment.text.label("comment"),
-                    Panelist.stakeholder_group.label("group"))
+                    Panelist.stakeholder_group.label("group"), Rating.language)
              .join(Round, Round.id == Rating.round_id)
              .join(Item, Item.id == Rating.item_id)
              .join(Panelist, Panelist.id == Rating.panelist_id)
@@ -157,9 +160,15 @@ def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | No
     if withdrawn is not None:
         query = query.where(Panelist.withdrawn_at.is_not(None) if withdrawn else Panelist.withdrawn_at.is_(None))
     rows = db.session.execute(query).all()
-    df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group"])
+    df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group",
+                                     "language"])
     df["rating"] = df["rating"].astype("Int64")
     df["comment"] = df["comment"].fillna("")
     if (df["group"].fillna("") == "").all():
         df = df.drop(columns=["group"])  # no stakeholder groups recorded: no per-group tables
+    source = db.session.scalar(select(FrameworkVersion.source_language).join(
+        Study, Study.framework_version_id == FrameworkVersion.id).where(Study.id == study_id)) or "en"
+    df["language"] = df["language"].replace("", source)  # '' = given before languages were recorded: the source
+    if (df["language"] == source).all():
+        df = df.drop(columns=["language"])  # every rating in the source language: nothing to tell apart
     return df
