@@ -60,6 +60,14 @@ def current() -> str:
     return str(get_locale() or DEFAULT)
 
 
+def in_language(text, language: str) -> str:
+    """A lazy string (or any text) read in the given interface language."""
+    from flask_babel import force_locale
+
+    with force_locale(supported(language) or DEFAULT):
+        return str(text)
+
+
 def language_of(user) -> str:
     """The language to write to a person in (e-mails): their setting, else the default."""
     return supported(getattr(user, "locale", None)) or DEFAULT
@@ -146,9 +154,10 @@ def init_app(app: Flask) -> None:
     # {% trans %} blocks collapse their whitespace, so a msgid does not depend on the template's indentation.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     from delphi.labels import label
+    from delphi.services.frameworks.translations import language_name
 
     for name, fn in (("day", day), ("moment", moment), ("clock", clock), ("percent", percent), ("number", number),
-                     ("label", label)):
+                     ("label", label), ("language_name", language_name)):
         app.add_template_filter(fn, name)
 
     @app.context_processor

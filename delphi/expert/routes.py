@@ -14,9 +14,9 @@ from delphi.forms import EmptyForm
 from delphi.models import Panelist, Participation, Round, RoundItem
 from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.security import login_cookie_identity
-from delphi.services.frameworks import glossary
+from delphi.services.frameworks import glossary, translations
 from delphi.services.studies import autosave as rating_autosave
-from delphi.services.studies import carry, panel, ratings, results
+from delphi.services.studies import carry, languages, panel, ratings, results
 from delphi.services.studies.ratings import UNABLE
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
@@ -29,7 +29,9 @@ def index():
     entries = []
     for p in panelists:
         rnd = p.study.current_round
-        entry = {"study": p.study, "panelist": p, "round": rnd, "rated": 0, "total": 0, "submitted": False}
+        entry = {"study": p.study, "panelist": p, "round": rnd, "rated": 0, "total": 0, "submitted": False,
+                 "language": languages.of(p),
+                 "languages": languages.names(p.study) if languages.is_multilingual(p.study) else []}
         if rnd is not None and rnd.is_open:
             entry["rated"] = ratings.count_rated_items(rnd, p)
             entry["total"] = len(rnd.round_items)
@@ -37,6 +39,31 @@ def index():
                 Participation.round_id == rnd.id, Participation.panelist_id == p.id)) is not None
         entries.append(entry)
     return render_template("expert/index.html", entries=entries)
+
+
+@bp.post("/studies/<int:study_id>/language")
+@login_required
+def choose_language(study_id: int):
+    """The expert chooses which of the study's languages they read and rate it in (their answers record it)."""
+    study, panelist = load_study_for_expert(study_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        languages.choose(panelist, request.form.get("language", ""), by=current_user)
+    except DomainError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("You now read and rate this study in %(language)s.",
+                language=translations.language_name(panelist.language)), "success")
+    back = request.form.get("back")
+    if back == "consent":
+        return redirect(url_for("expert.consent", study_id=study.id))
+    rnd = study.current_round
+    if back == "round" and rnd is not None:
+        return redirect(url_for("expert.round_start", round_id=rnd.id))
+    return redirect(url_for("expert.index"))
 
 
 @bp.route("/studies/<int:study_id>/consent", methods=["GET", "POST"])
@@ -47,7 +74,9 @@ def consent(study_id: int):
     if request.method == "POST" and form.validate_on_submit():
         if request.form.get("accept") != "yes":
             flash(_("Tick the box to accept the terms, or contact the organiser."), "error")
-            return render_template("expert/consent.html", study=study, panelist=panelist, form=form), 400
+            return render_template("expert/consent.html", study=study, panelist=panelist, form=form,
+                                   **_language_context(panelist)), 400
+        languages.settle(panelist)  # the language the consent was read in is the one they rate in
         panel.consent(panelist, request.form.get("interests"))
         db.session.commit()
         flash(_("Thank you. You can now rate."), "success")
@@ -55,7 +84,16 @@ def consent(study_id: int):
         if rnd is not None and rnd.is_open:
             return redirect(url_for("expert.round_start", round_id=rnd.id))
         return redirect(url_for("expert.index"))
-    return render_template("expert/consent.html", study=study, panelist=panelist, form=form)
+    return render_template("expert/consent.html", study=study, panelist=panelist, form=form,
+                           **_language_context(panelist))
+
+
+def _language_context(panelist: Panelist) -> dict:
+    """What a page shows in the expert's study language: the language, its name and the choice offered."""
+    language = languages.of(panelist)
+    study = panelist.study
+    return {"study_language": language, "study_languages": languages.names(study),
+            "consent_text": languages.consent_in(study, language)}
 
 
 def _domains(round_items: list[RoundItem]) -> list[str]:
@@ -66,11 +104,15 @@ def _domains(round_items: list[RoundItem]) -> list[str]:
     return seen
 
 
-def _domain_titles(rnd: Round) -> dict[str, str]:
+def _domain_titles(rnd: Round, language: str) -> dict[str, str]:
     from delphi.models import Domain
 
-    return dict(db.session.execute(select(Domain.code, Domain.title).where(
+    titles = dict(db.session.execute(select(Domain.code, Domain.title).where(
         Domain.version_id == rnd.study.framework_version_id)).all())
+    if language != languages.source(rnd.study):
+        targets = translations.targets(rnd.study.framework_version, language)
+        titles = {code: targets.get(f"domain.{code}.title") or title for code, title in titles.items()}
+    return titles
 
 
 def _round_items(rnd: Round) -> list[RoundItem]:
@@ -101,7 +143,9 @@ def domain_page(round_id: int, domain: str):
     page_items = [ri for ri in round_items if ri.item.domain_code == domain]
     if not page_items:
         abort(404)
-    questions = rnd.study.protocol["questions"]
+    chosen = panelist.language
+    language = languages.settle(panelist)  # before any answer: the answers record the language shown
+    questions = languages.questions_in(rnd.study, language)
     if request.method == "POST":
         if not EmptyForm().validate_on_submit():
             abort(400)
@@ -131,9 +175,16 @@ def domain_page(round_id: int, domain: str):
     index = domains.index(domain)
     submitted = db.session.scalar(select(Participation.submitted_at).where(
         Participation.round_id == rnd.id, Participation.panelist_id == panelist.id))
-    terms = glossary.for_version(rnd.study.framework_version)
-    return render_template("expert/domain.html", gloss=terms.annotate, terms=terms, rnd=rnd, study=rnd.study, panelist=panelist, domain=domain,
-                           domains=domains, titles=_domain_titles(rnd), complete=complete, items=page_items,
+    terms = glossary.for_version(rnd.study.framework_version, language)
+    if panelist.language != chosen:
+        db.session.commit()  # settle() stored the language this page shows
+    return render_template("expert/domain.html", gloss=terms.annotate, terms=terms, rnd=rnd, study=rnd.study,
+                           panelist=panelist, domain=domain, wording={
+                               ri.id: languages.wording_in(ri.wording, language) for ri in page_items},
+                           previous_wording={ri.id: languages.wording_in(ri.previous_wording, language)
+                                             for ri in page_items},
+                           study_language=language, study_languages=languages.names(rnd.study),
+                           domains=domains, titles=_domain_titles(rnd, language), complete=complete, items=page_items,
                            questions=questions, own=shown, kept=kept, comments=comments, feedback=feedback, rated=rated,
                            total=len(round_items), next_domain=domains[index + 1] if index + 1 < len(domains) else None,
                            prev_domain=domains[index - 1] if index > 0 else None, submitted=submitted,

@@ -11,6 +11,7 @@ from delphi.organiser import (  # noqa: F401  (register the routes)
     release,
     rounds,
     studies,
+    study_languages,
 )
 from delphi.organiser.blueprint import bp
 

@@ -106,6 +106,8 @@ class PanelistForm(FlaskForm):
     stakeholder_group = StringField(_l("Stakeholder group"), validators=[Optional(), Length(max=100)])
     country = StringField(_l("Country"), validators=[Optional(), Length(max=100)])
     expertise = StringField(_l("Expertise"), validators=[Optional(), Length(max=500)])
+    # Offered (choices set by the view) only when the study is run in more than one language.
+    language = SelectField(_l("Rates in"), choices=[], validate_choice=False, validators=[Optional()])
     submit = SubmitField(_l("Add to panel"))
 
 

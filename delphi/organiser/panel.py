@@ -18,7 +18,7 @@ from delphi.organiser.forms import PanelCsvForm, PanelistForm
 from delphi.organiser.responses import fail
 from delphi.permissions import is_organiser, load_study_for_organiser, require
 from delphi.services.accounts import outbox
-from delphi.services.studies import panel
+from delphi.services.studies import languages, panel
 
 
 @bp.route("/studies/<int:study_id>/panel", methods=["GET", "POST"])
@@ -26,11 +26,12 @@ from delphi.services.studies import panel
 def panel_page(study_id: int):
     st = load_study_for_organiser(study_id)
     form = PanelistForm()
+    form.language.choices = [("", _("The expert chooses")), *languages.names(st)]
     if form.validate_on_submit():
         try:
             p = panel.add(st, form.email.data, form.name.data, by=current_user,
                           stakeholder_group=form.stakeholder_group.data or "", country=form.country.data or "",
-                          expertise=form.expertise.data or "")
+                          expertise=form.expertise.data or "", language=form.language.data or "")
         except DomainError as exc:
             return fail(exc, "organiser.panel_page", study_id=st.id)
         db.session.commit()
@@ -39,6 +40,7 @@ def panel_page(study_id: int):
         return redirect(url_for("organiser.panel_page", study_id=st.id))
     status = 400 if request.method == "POST" else 200  # a POST that reaches here failed validation
     return render_template("organiser/panel.html", study=st, form=form, csv_form=PanelCsvForm(),
+                           languages=languages.names(st) if languages.is_multilingual(st) else [],
                            mails=outbox.for_study(st.id), mail_counts=outbox.counts(st.id),
                            statuses=panel.statuses(st)), status
 
@@ -138,7 +140,8 @@ def panelist_action(study_id: int, panelist_id: int, action: str):
     try:
         if action == "edit":
             panel.edit(p, by=current_user, name=form.get("name"), stakeholder_group=form.get("stakeholder_group", ""),
-                       country=form.get("country", ""), expertise=form.get("expertise", ""))
+                       country=form.get("country", ""), expertise=form.get("expertise", ""),
+                       language=form.get("language"))
             done = _("%(pseudonym)s's details saved.", pseudonym=p.pseudonym)
         elif action == "withdraw":
             panel.withdraw(p, form.get("reason", ""), by=current_user)

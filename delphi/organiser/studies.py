@@ -19,7 +19,7 @@ from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import DeadlineForm, OpenRoundForm, ProtocolForm, StudyForm
 from delphi.organiser.responses import download, fail
 from delphi.permissions import is_organiser, load_study_for_organiser, require
-from delphi.services.studies import decisions, design, exports, protocols, rounds
+from delphi.services.studies import decisions, design, exports, languages, protocols, rounds
 
 
 # A version's status as the choices name it (the stored value is the enum's).
@@ -74,7 +74,7 @@ def study(study_id: int):
                            open_form=OpenRoundForm(deadline=rounds.default_deadline()),
                            deadline_form=DeadlineForm(deadline=current.deadline if current else None),
                            rule=protocols.rule_summary(st.protocol), kinds=protocols.KIND_LABELS,
-                           stopping=protocols.STOPPING_RULES)
+                           stopping=protocols.STOPPING_RULES, study_languages=languages.offered(st))
 
 
 def _protocol_from_form(form: ProtocolForm) -> dict:

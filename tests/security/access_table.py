@@ -136,6 +136,8 @@ TABLE: dict[str, list[Case]] = {
                              json=True,
                              body=lambda w: {"item": w.item_a, "question": "agreement", "value": 1})],
     "expert.submit": [Case(lambda w: f"/expert/rounds/{w.round_a2}/submit", post=PANEL, owner=EXPERT_A)],
+    "expert.choose_language": [Case(lambda w: f"/expert/studies/{w.study_a}/language", post=PANEL, owner=EXPERT_A,
+                                    body={"language": "en"})],
     # --- organiser: studies ----------------------------------------------------------------------------------
     "organiser.index": [Case(lambda w: "/organiser/", get=ANY_ORGANISER, owner=ORGANISER_A)],
     "organiser.create_study": [Case(lambda w: "/organiser/studies",  # empty form: flashed message, redirect
@@ -143,6 +145,7 @@ TABLE: dict[str, list[Case]] = {
                                     owner=ORGANISER_A)],
     "organiser.study": [Case(_study(""), get=STUDY, owner=ORGANISER_A)],
     "organiser.protocol": [Case(_study("/protocol"), get=STUDY, post=STUDY_POST, owner=ORGANISER_A)],
+    "organiser.study_languages": [Case(_study("/languages"), get=STUDY, post=STUDY_POST, owner=ORGANISER_A)],
     "organiser.panel_page": [Case(_study("/panel"), get=STUDY, post=STUDY_POST, owner=ORGANISER_A)],
     "organiser.panel_csv": [Case(_study("/panel/csv"), post=STUDY_POST, owner=ORGANISER_A)],
     "organiser.panel_csv_confirm": [Case(_study("/panel/csv/confirm"), post=STUDY_POST, owner=ORGANISER_A,

@@ -48,6 +48,11 @@ class Glossary:
         return sorted(self.used.values(), key=lambda t: t[0].lower())
 
 
-def for_version(version) -> Glossary:
-    """The glossary of a framework version (its GlossaryTerm rows)."""
+def for_version(version, language: str | None = None) -> Glossary:
+    """The glossary of a framework version (its GlossaryTerm rows), in `language` where it has a translation."""
+    if language and language != version.source_language:
+        from delphi.services.frameworks import translations
+
+        return Glossary([(entry.term, entry.definition)
+                         for entry in translations.translated(version, language).glossary])
     return Glossary([(entry.term, entry.definition) for entry in version.glossary])

@@ -5,9 +5,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 import framework as fwlib
+from delphi import i18n
 from delphi.db import utcnow
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
@@ -25,7 +27,7 @@ from delphi.services.accounts import audit
 from delphi.services.frameworks import versions
 from delphi.services.studies import protocols
 
-DEFAULT_CONSENT = (
+DEFAULT_CONSENT = _l(
     "You are invited to take part in a Delphi study as an expert panelist. Your ratings and comments are "
     "stored under a pseudonym (E01, E02, …); other panelists never see your identity, and your comments are "
     "shown to them anonymously. Aggregated results and anonymised comments may be published. You may leave the "
@@ -64,7 +66,8 @@ def create(title: str, version: FrameworkVersion, *, by: User, aims: str = "", c
         base = version.parent
     study = Study(title=title, aims=aims.strip(), contact=contact.strip() or by.email,
                   framework_version_id=version.id, base_version_id=base.id if base else None,
-                  protocol=protocols.default_protocol(), consent_text=DEFAULT_CONSENT, created_by_id=by.id)
+                  protocol=protocols.default_protocol(),
+                  consent_text=i18n.in_language(DEFAULT_CONSENT, version.source_language), created_by_id=by.id)
     db.session.add(study)
     db.session.flush()
     db.session.add(StudyOrganiser(study_id=study.id, user_id=by.id))

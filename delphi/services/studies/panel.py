@@ -20,9 +20,10 @@ from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import MailLog, Panelist, Participation, Round, RoundStatus, Study, TokenPurpose, User
 from delphi.services.accounts import audit, mail, users
-from delphi.services.studies import design
+from delphi.services.frameworks import translations
+from delphi.services.studies import design, languages
 
-CSV_COLUMNS = ("email", "name", "stakeholder_group", "country", "expertise")
+CSV_COLUMNS = ("email", "name", "stakeholder_group", "country", "expertise", "language")
 MAX_CSV_ROWS = 5000
 
 
@@ -33,14 +34,15 @@ def _next_pseudonym(study: Study) -> str:
 
 
 def add(study: Study, email: str, name: str, *, by: User | None, stakeholder_group: str = "", country: str = "",
-        expertise: str = "") -> Panelist:
+        expertise: str = "", language: str = "") -> Panelist:
     design.require_live(study)
+    language = _offered_language(study, language)
     user = users.get_or_create_user(email, name)[0]
     if db.session.scalar(select(Panelist.id).where(Panelist.study_id == study.id, Panelist.user_id == user.id)):
         raise InvalidInput(_("%(email)s is already on this panel.", email=user.email))
     panelist = Panelist(study_id=study.id, user_id=user.id, pseudonym=_next_pseudonym(study), name=name.strip(),
                         stakeholder_group=stakeholder_group.strip(), country=country.strip(),
-                        expertise=expertise.strip())
+                        expertise=expertise.strip(), language=language)
     db.session.add(panelist)
     db.session.flush()
     audit.record(by, "add_panelist", "study", study.id, after={"pseudonym": panelist.pseudonym,
@@ -71,13 +73,27 @@ def require_active(panelist: Panelist) -> None:
         raise Withdrawn()
 
 
+def _offered_language(study: Study, language: str | None) -> str:
+    """'' (the expert chooses) or one of the study's languages; refused otherwise."""
+    if not (language or "").strip():
+        return ""
+    tag = translations.normalise_language(language)
+    offered = languages.offered(study)
+    if tag not in offered:
+        raise InvalidInput(_("%(language)s is not offered by this study (offered: %(offered)s).",
+                             language=tag, offered=", ".join(offered)))
+    return tag
+
+
 def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_group: str = "",
-         country: str = "", expertise: str = "") -> None:
+         country: str = "", expertise: str = "", language: str | None = None) -> None:
     """The organiser corrects a panelist's details. Until the expert consents, the name is the organiser's own
     label (never the account's); from consent on it is the person's own (one account for every study)."""
     design.require_live(panelist.study)
     before = {"group": panelist.stakeholder_group, "country": panelist.country, "expertise": panelist.expertise,
-              "name": panelist.shown_name}
+              "name": panelist.shown_name, "language": panelist.language}
+    if language is not None:
+        language = _offered_language(panelist.study, language)
     name = (name or "").strip()
     if name and name != panelist.shown_name:
         if panelist.consented_at is not None:
@@ -90,10 +106,13 @@ def edit(panelist: Panelist, *, by: User, name: str | None = None, stakeholder_g
     panelist.stakeholder_group = (stakeholder_group or "").strip()
     panelist.country = (country or "").strip()
     panelist.expertise = (expertise or "").strip()
+    if language is not None:
+        panelist.language = language
     db.session.flush()
     audit.record(by, "edit_panelist", "study", panelist.study_id, before={"pseudonym": panelist.pseudonym, **before},
                  after={"pseudonym": panelist.pseudonym, "group": panelist.stakeholder_group,
-                        "country": panelist.country, "expertise": panelist.expertise, "name": panelist.shown_name})
+                        "country": panelist.country, "expertise": panelist.expertise, "name": panelist.shown_name,
+                        "language": panelist.language})
 
 
 def withdraw(panelist: Panelist, reason: str, *, by: User) -> None:
@@ -187,6 +206,11 @@ def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -
         except InvalidInput as exc:
             preview.errors.append((line, exc.message))
             continue
+        try:
+            clean["language"] = _offered_language(study, clean["language"])
+        except InvalidInput as exc:
+            preview.errors.append((line, exc.message))
+            continue
         if not clean["name"]:
             preview.errors.append((line, _("the name is empty")))
         elif clean["email"] in seen:
@@ -201,7 +225,8 @@ def check_rows(rows: Iterable[dict], study: Study, *, skip_blank: bool = True) -
 
 def add_rows(study: Study, rows: list[dict[str, str]], *, by: User) -> list[Panelist]:
     return [add(study, r["email"], r["name"], by=by, stakeholder_group=r.get("stakeholder_group", ""),
-                country=r.get("country", ""), expertise=r.get("expertise", "")) for r in rows]
+                country=r.get("country", ""), expertise=r.get("expertise", ""), language=r.get("language", ""))
+            for r in rows]
 
 
 def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
@@ -240,10 +265,13 @@ def invite(study: Study, panelists: list[Panelist], *, by: User | None) -> int:
 
 
 def _by_language(items: Iterable, key=lambda p: p) -> dict[str, list]:
-    """Panelists (or pairs, key giving the panelist) by the language of their account, in their order."""
+    """Panelists (or pairs, key giving the panelist) by the language to write to them, in their order: their
+    account's setting, else the language they rate in when the interface speaks it."""
     groups: dict[str, list] = {}
     for item in items:
-        groups.setdefault(i18n.language_of(key(item).user), []).append(item)
+        p = key(item)
+        language = i18n.supported(p.user.locale) or i18n.supported(p.language) or i18n.DEFAULT
+        groups.setdefault(language, []).append(item)
     return groups
 
 

@@ -171,7 +171,40 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
                              "the round)."))
     low = p.get("comment_required_at_or_below")
     p["comment_required_at_or_below"] = int(low) if low not in (None, "") else None
+    _validate_languages(p)
     return p
+
+
+def _validate_languages(p: dict[str, Any]) -> None:
+    """`languages`: the tags offered besides the framework's source language; `texts`: the study's own texts in
+    each ({tag: {"consent": str, "questions": {key: {"label": str, "labels": [one per point]}}}}). Whether the
+    framework has those translations is checked against the version (services/studies/languages.py)."""
+    from delphi.services.frameworks.translations import normalise_language
+
+    tags = p.get("languages") or []
+    if not isinstance(tags, list):
+        raise InvalidInput(_('The languages offered are a list of language tags, e.g. ["de", "pt"].'))
+    p["languages"] = list(dict.fromkeys(normalise_language(str(t)) for t in tags))
+    texts = p.get("texts") or {}
+    if not isinstance(texts, dict):
+        raise InvalidInput(_("The texts per language are an object keyed by language tag."))
+    questions = {q["key"]: q for q in p["questions"]}
+    clean: dict[str, Any] = {}
+    for tag, entry in texts.items():
+        tag = normalise_language(str(tag))
+        if tag not in p["languages"] or not isinstance(entry, dict):
+            continue  # texts of a language no longer offered are dropped
+        out: dict[str, Any] = {"consent": str(entry.get("consent") or "").strip(), "questions": {}}
+        for key, given in (entry.get("questions") or {}).items():
+            q = questions.get(key)
+            if q is None or not isinstance(given, dict):
+                continue
+            labels = [str(x).strip() for x in (given.get("labels") or [])]
+            if len(labels) != q["points"] or not all(labels):
+                labels = []  # e.g. the scale changed since: the languages page asks for them again
+            out["questions"][key] = {"label": str(given.get("label") or "").strip(), "labels": labels}
+        clean[tag] = out
+    p["texts"] = clean
 
 
 def analysis_config(protocol: dict[str, Any], question: dict[str, Any], panel_size: int | None = None

@@ -27,9 +27,9 @@ from delphi.models import (
     User,
 )
 from delphi.services.accounts import audit
-from delphi.services.frameworks import versions
+from delphi.services.frameworks import translations, versions
 from delphi.services.prepared import store as prepared
-from delphi.services.studies import design, panel, results
+from delphi.services.studies import design, languages, panel, results
 from delphi.services.studies import items as study_items
 from delphi.services.studies.round_lock import RoundNotOpen
 
@@ -52,6 +52,7 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     if not study.panelists:
         raise InvalidInput(_("Add experts to the panel before opening a round."))
     doc = versions.to_document(study.framework_version)
+    languages.require_ready(study, doc)
     if number == 1:
         design.build_items(study, doc)
         design.lock_protocol(study)
@@ -68,13 +69,23 @@ def open_round(study: Study, deadline: datetime, *, by: User) -> Round:
     study.rounds.append(rnd)
     db.session.flush()
     last_wording = _last_wording(previous) if previous else {}
+    docs = languages.documents(study, doc)  # the same items in each other language offered
     for position, item in enumerate(items, 1):
         text = design.wording(item, doc)
         if text is None:
             raise InvalidInput(_("Item %(code)s no longer exists in the draft; drop it first.", code=item.code))
         before = last_wording.get(item.id)
+        # Revised = its source wording changed (a translation fix alone is no new question to the panel).
+        revised = before and languages.source_part(before) != text
+        if docs:
+            text["translations"] = languages.translated_wordings(item, docs)
+            if revised and (same := languages.unchanged_translations(before, text)):
+                raise InvalidInput(_("Item %(code)s was revised, but its %(language)s translation still reads as in "
+                                     "round %(number)s: import the translation of the new wording first.",
+                                     code=item.code, language=translations.language_name(same[0]),
+                                     number=previous.number))
         db.session.add(RoundItem(round_id=rnd.id, item_id=item.id, position=position, wording=text,
-                                 previous_wording=before if before and before != text else None))
+                                 previous_wording=before if revised else None))
     db.session.flush()
     db.session.refresh(rnd, ["round_items"])
     told = panel.announce_round(rnd, by=by)
