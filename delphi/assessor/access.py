@@ -18,6 +18,7 @@ from delphi.extensions import db
 from delphi.models import Organisation, OrganisationMember, OrganisationRole
 from delphi.models.assessment import Assessment, AssessmentStatus, AssessmentTeamMember
 from delphi.permissions import load_organisation_for_member
+from delphi.services.assessments import language
 
 
 @dataclass(frozen=True)
@@ -81,5 +82,13 @@ def require(allowed: bool) -> None:
 
 
 def page_context(acc: Access, **extra: Any) -> dict[str, Any]:
-    """What every page of one assessment renders with: the access, the assessment and its organisation."""
-    return {"acc": acc, "assessment": acc.assessment, "organisation": acc.assessment.organisation, **extra}
+    """What every page of one assessment renders with: the access, the assessment and its organisation, and how
+    its framework texts are marked: `flang` (' lang="de"' on an element holding only framework text, '' when the
+    reader's interface is in that language) and `ftext` (a framework text inside interface text)."""
+    a = acc.assessment
+    chosen = language.effective(a.version, a.language)
+    tree = extra.get("tree")
+    tag = tree.language if tree is not None else chosen
+    return {"acc": acc, "assessment": a, "organisation": a.organisation,
+            "flang": language.attribute(tag), "ftext": lambda text: language.text(text, tag),
+            "framework_language": language.name(chosen), **extra}

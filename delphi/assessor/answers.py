@@ -108,7 +108,7 @@ def _shown(stored: dict, mine: dict, indicators, problems: dict[int, dict]) -> d
 def answer(assessment_id: int, index: int):
     acc = load_assessment(assessment_id)
     a = acc.assessment
-    tree = lifecycle.tree(a.version, levels=True, glossary=True)
+    tree = lifecycle.tree(a.version, levels=True, glossary=True, language=a.language)
     domain = tree.domain(index)
     if domain is None:
         abort(404)
@@ -228,7 +228,7 @@ def consensus(assessment_id: int, index: int):
     if not a.team_mode:
         flash(_("This assessment is not in team mode: the team answers the levels directly."), "info")
         return redirect(url_for("assessor.answer", assessment_id=a.id, index=index))
-    tree = lifecycle.tree(a.version, levels=True)
+    tree = lifecycle.tree(a.version, levels=True, language=a.language)
     domain = tree.domain(index)
     if domain is None:
         abort(404)

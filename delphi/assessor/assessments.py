@@ -14,13 +14,14 @@ from wtforms import SelectChoice
 from delphi.assessor.access import load_assessment, load_organisation, require
 from delphi.assessor.access import page_context as _context
 from delphi.assessor.blueprint import bp
-from delphi.assessor.forms import AssessmentForm, BenchmarkForm, SettingsForm
+from delphi.assessor.forms import AssessmentForm, BenchmarkForm, LanguageForm, SettingsForm
 from delphi.errors import DomainError, InvalidInput
 from delphi.extensions import db
 from delphi.models import FrameworkVersion
 from delphi.services.accounts import memberships
 from delphi.services.assessments import answers as assessment_answers
 from delphi.services.assessments import benchmark as assessment_benchmark
+from delphi.services.assessments import language as assessment_language
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments import results as assessment_results
 
@@ -78,6 +79,21 @@ def version_choices() -> list[SelectChoice]:
 ROLE_NAMES = {"assessor": _l("assessor"), "lead": _l("lead")}
 
 
+def _offer_languages(form, versions: list[FrameworkVersion]) -> None:
+    """The language select, only when there is a choice. On the new-assessment form the version is chosen beside
+    it, so it offers the languages of every offered version and the service checks the pair on submit (naming the
+    version's languages): a person sees every language at once, rather than a list that changes under them."""
+    offered = assessment_language.choices(versions)
+    if len(offered) <= 1:
+        del form.language
+    else:
+        form.language.choices = [SelectChoice(tag, name) for tag, name in offered]
+
+
+def _fits(version: FrameworkVersion, language: str) -> bool:
+    return not language or language in assessment_language.offered(version)
+
+
 def _team_choices(org) -> list[SelectChoice]:
     return [SelectChoice(m.user_id, _("%(name)s (%(role)s)", name=m.user.name,
                                       role=ROLE_NAMES.get(m.role.value, m.role.value)))
@@ -91,18 +107,25 @@ def new_assessment(org_id: int):
     require(oa.is_lead)
     form = AssessmentForm()
     form.version.choices = version_choices()
+    versions = lifecycle.assessable_versions()
+    _offer_languages(form, versions)
     form.team.choices = _team_choices(oa.organisation)
     if not form.is_submitted():
         form.team.data = [current_user.id]
+        if form.language is not None:  # the creator's interface language when a version has it, else the source
+            tags = [tag for tag in map(assessment_language.default, versions) if tag]
+            form.language.data = tags[0] if tags else versions[0].source_language
     if form.validate_on_submit():
         version = db.session.get(FrameworkVersion, form.version.data)
+        language = form.language.data if form.language is not None else ""
         try:
             assessment = lifecycle.create(
                 oa.organisation, version, title=form.title.data, scope=form.scope.data or "",
                 reference_date=form.reference_date.data, team_user_ids=form.team.data or [],
-                team_mode=form.team_mode.data, by=current_user)
+                team_mode=form.team_mode.data, language=language, by=current_user)
         except InvalidInput as error:
-            form.title.errors = [*form.title.errors, error.message]
+            field = form.language if form.language is not None and not _fits(version, language) else form.title
+            field.errors = [*field.errors, error.message]
         else:
             db.session.commit()
             flash(_("Assessment '%(title)s' started. Answer the indicators domain by domain.",
@@ -118,7 +141,7 @@ def new_assessment(org_id: int):
 @login_required
 def assessment(assessment_id: int):
     acc = load_assessment(assessment_id)
-    tree = lifecycle.tree(acc.assessment.version)
+    tree = lifecycle.tree(acc.assessment.version, language=acc.assessment.language)
     completion = lifecycle.completion(acc.assessment, tree)
     disagreements: dict[int, int] = {}
     if acc.assessment.team_mode and acc.is_lead:
@@ -130,9 +153,11 @@ def assessment(assessment_id: int):
                 disagreements[index] = disagreements.get(index, 0) + 1
     my_completion = (lifecycle.member_completion(acc.assessment, tree, current_user)
                      if acc.assessment.team_mode and acc.on_team else None)
+    languages = len(assessment_language.offered(acc.assessment.version)) if acc.is_lead else 0
     return render_template("assessor/assessment.html", **_context(acc, tree=tree, completion=completion,
                                                                    my_completion=my_completion,
-                                                                   disagreements=disagreements))
+                                                                   disagreements=disagreements,
+                                                                   can_change_language=languages > 1))
 
 
 @bp.route("/assessments/<int:assessment_id>/settings", methods=["GET", "POST"])
@@ -142,25 +167,56 @@ def settings(assessment_id: int):
     require(acc.is_lead)
     a = acc.assessment
     if a.is_finalised:
-        flash(_("This assessment is finalised; its settings can no longer change."), "warning")
-        return redirect(url_for("assessor.assessment", assessment_id=a.id))
+        return _language_settings(acc)
     form = SettingsForm(obj=a)
     del form.version
+    _offer_languages(form, [a.version])
     form.team.choices = _team_choices(a.organisation)
     if not form.is_submitted():
         form.team.data = [m.user_id for m in a.team]
+        if form.language is not None:
+            form.language.data = assessment_language.effective(a.version, a.language)
     if form.validate_on_submit():
         try:
             lifecycle.update_settings(a, title=form.title.data, scope=form.scope.data or "",
                                         reference_date=form.reference_date.data, team_user_ids=form.team.data or [],
-                                        team_mode=form.team_mode.data, by=current_user)
+                                        team_mode=form.team_mode.data,
+                                        language=form.language.data if form.language is not None else None,
+                                        by=current_user)
         except InvalidInput as error:
-            form.title.errors = [*form.title.errors, error.message]
+            field = (form.language if form.language is not None and not _fits(a.version, form.language.data)
+                     else form.title)
+            field.errors = [*field.errors, error.message]
         else:
             db.session.commit()
             flash(_("Settings saved."), "success")
             return redirect(url_for("assessor.assessment", assessment_id=a.id))
     return render_template("assessor/settings.html", **_context(acc, form=form)), 400 if form.errors else 200
+
+
+def _language_settings(acc):
+    """A finalised assessment keeps one setting: the language of its framework texts (presentation only)."""
+    a = acc.assessment
+    form = LanguageForm()
+    _offer_languages(form, [a.version])
+    if form.language is None:
+        flash(_("This assessment is finalised; its settings can no longer change."), "warning")
+        return redirect(url_for("assessor.assessment", assessment_id=a.id))
+    if not form.is_submitted():
+        form.language.data = assessment_language.effective(a.version, a.language)
+    if form.validate_on_submit():
+        try:
+            assessment_language.change(a, form.language.data, by=current_user)
+        except InvalidInput as error:
+            form.language.errors = [*form.language.errors, error.message]
+        else:
+            db.session.commit()
+            flash(_("Framework texts are now shown in %(language)s.",
+                    language=assessment_language.name(assessment_language.effective(a.version, a.language))),
+                  "success")
+            return redirect(url_for("assessor.assessment", assessment_id=a.id))
+    return (render_template("assessor/settings.html", **_context(acc, form=form, language_only=True)),
+            400 if form.errors else 200)
 
 
 @bp.get("/assessments/<int:assessment_id>/<any(finalise, delete):action>")

@@ -33,6 +33,10 @@ class AssessmentForm(FlaskForm):
                                description=_l("The date the levels describe; progress compares assessments by it."))
     version = SelectField(_l("Framework version"), coerce=int,
                           description=_l("Assessments use a released version; it cannot be changed later."))
+    language = SelectField(_l("Language of the framework texts"), validate_choice=False,
+                           description=_l("Statements, levels and glossary on the pages, in the PDF and the "
+                                          "spreadsheet; everyone's menus and buttons stay in their own language. "
+                                          "It can be changed later, also after finalising."))
     team = MultiCheckboxField(_l("Team"), coerce=int,
                               description=_l("Members of the organisation who answer. Leads may always answer."))
     team_mode = BooleanField(_l("Team mode: every team member first gives an individual level; the lead then "
@@ -42,6 +46,15 @@ class AssessmentForm(FlaskForm):
 
 class SettingsForm(AssessmentForm):
     submit = SubmitField(_l("Save settings"))
+
+
+class LanguageForm(FlaskForm):
+    """A finalised assessment's one setting left: the language its framework texts are shown in."""
+
+    language = SelectField(_l("Language of the framework texts"), validate_choice=False,
+                           description=_l("Only how the texts are shown changes: the levels and answers stay "
+                                          "frozen. The PDF is prepared again in the new language."))
+    submit = SubmitField(_l("Save the language"))
 
 
 ACTION_STATUS_CHOICES = [SelectChoice(ActionStatus.OPEN.value, _l("Open")),

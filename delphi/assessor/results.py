@@ -20,6 +20,7 @@ from delphi.services.assessments import actions as assessment_actions
 from delphi.services.assessments import answers as assessment_answers
 from delphi.services.assessments import benchmark as assessment_benchmark
 from delphi.services.assessments import exports as assessment_exports
+from delphi.services.assessments import language as assessment_language
 from delphi.services.assessments import lifecycle
 from delphi.services.assessments import progress as assessment_progress
 from delphi.services.assessments import results as assessment_results
@@ -32,7 +33,7 @@ from delphi.services.frameworks.glossary import Glossary
 @login_required
 def results(assessment_id: int):
     acc = load_assessment(assessment_id)
-    tree = lifecycle.tree(acc.assessment.version, glossary=True)
+    tree = lifecycle.tree(acc.assessment.version, glossary=True, language=acc.assessment.language)
     answers = assessment_answers.answers(acc.assessment)
     terms = Glossary(tree.glossary)
     return render_template("assessor/results.html", **_context(
@@ -58,7 +59,7 @@ def _indicator_choices(tree, answers) -> list[SelectChoice]:
 def actions(assessment_id: int):
     acc = load_assessment(assessment_id)
     a = acc.assessment
-    tree = lifecycle.tree(a.version)
+    tree = lifecycle.tree(a.version, language=a.language)
     answers = assessment_answers.answers(a)
     choices = _indicator_choices(tree, answers)
     form = ActionForm()
@@ -143,7 +144,7 @@ def delete_action(assessment_id: int, action_id: int):
 @login_required
 def benchmark(assessment_id: int):
     acc = load_assessment(assessment_id)
-    tree = lifecycle.tree(acc.assessment.version)
+    tree = lifecycle.tree(acc.assessment.version, language=acc.assessment.language)
     answers = assessment_answers.answers(acc.assessment)
     bench = assessment_benchmark.for_assessment(acc.assessment, tree, answers)
     return render_template("assessor/benchmark.html", **_context(
@@ -161,7 +162,7 @@ def progress(org_id: int):
     report = assessment_progress.compare(selected)
     return render_template("assessor/progress.html", oa=oa, organisation=oa.organisation, candidates=candidates,
                            selected={a.id for a in selected}, include=include, progress=report,
-                           method=assessment_progress.METHOD)
+                           method=assessment_progress.METHOD, flang=assessment_language.attribute(report.language))
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from delphi.db import utcnow
 from delphi.downloads import slugged
 from delphi.models.assessment import ActionStatus, Assessment, AssessmentAnswer
 from delphi.services.assessments import actions, answers, benchmark, results
-from delphi.services.assessments import lifecycle
+from delphi.services.assessments import language, lifecycle
 from delphi.services.assessments.actions import ActionView
 from delphi.services.assessments.benchmark import Benchmark
 from delphi.services.assessments.results import METHODS, DomainResult, IndicatorResult, Results, Spread, Summary
@@ -91,7 +91,7 @@ class Report:
 
 
 def build(assessment: Assessment) -> Report:
-    tree = lifecycle.tree(assessment.version, glossary=True)
+    tree = lifecycle.tree(assessment.version, glossary=True, language=assessment.language)
     terms = Glossary(tree.glossary)
     for indicator in tree.indicators:
         terms.annotate(indicator.statement)  # collects the terms the report's statements use
@@ -157,7 +157,7 @@ def to_json(report: Report) -> dict[str, Any]:
                        "finalised_at": a.finalised_at.isoformat() if a.finalised_at else None,
                        "organisation": report.organisation_name, "team": list(report.team)},
         "framework": {"ref": report.tree.ref, "name": report.tree.name, "source": report.tree.source,
-                      "checksum": report.tree.checksum},
+                      "checksum": report.tree.checksum, "language": report.tree.language},
         "methods": {key: str(text) for key, text in METHODS.items()},
         "overall": _summary(report.results.overall),
         "domains": [{"code": d.node.code, "title": d.node.title, **_summary(d.summary)}
@@ -248,7 +248,8 @@ def _to_xlsx(report: Report) -> bytes:
     for key, value in [("Organisation", report.organisation_name), ("Assessment", a.title), ("Scope", a.scope),
                        ("Reference date", a.reference_date), ("Status", a.status.value.replace("_", " ")),
                        ("Framework", f"{report.tree.name} ({report.tree.ref})"), ("Source", report.tree.source),
-                       ("Team", ", ".join(report.team)), ("Generated (UTC)", generated)]:
+                       ("Team", ", ".join(report.team)), ("Generated (UTC)", generated),
+                       ("Framework texts", f"{language.name(report.tree.language)} ({report.tree.language})")]:
         about.append([key, value])
         about.cell(row=about.max_row, column=1).font = bold
     about["B4"].number_format = "yyyy-mm-dd"
@@ -338,7 +339,9 @@ def render_pdf(assessment: Assessment, progress=_quiet) -> bytes:
     progress(_("Collecting the answers"), 5)  # stages: shown on the waiting page, in its reader's language
     report = build(assessment)
     html = render_template("assessor/report.html", report=report, methods=METHODS,
-                           benchmark_method=report.benchmark.method)
+                           benchmark_method=report.benchmark.method,
+                           flang=language.attribute(report.tree.language),
+                           framework_language=language.name(report.tree.language))
     progress(_("Laying out the pages"), 30)
     return to_pdf(html, [str(STATIC / "assessment.css")])
 

@@ -37,6 +37,7 @@ from delphi.models.assessment import (
     AssessmentTeamMember,
 )
 from delphi.services.accounts import audit
+from delphi.services.assessments import language as languages
 from delphi.services.prepared import store as prepared
 
 TITLE_MAX = 200
@@ -99,6 +100,7 @@ class Tree:
     domains: tuple[DomainNode, ...]
     glossary: tuple[tuple[str, str], ...] = ()
     checksum: str | None = None
+    language: str = ""  # the BCP 47 tag of the framework texts (a text without a translation keeps its source's)
 
     @cached_property
     def indicators(self) -> tuple[IndicatorNode, ...]:
@@ -119,8 +121,19 @@ class Tree:
         return self.generic_levels[level - 1] if len(self.generic_levels) >= level else ""
 
 
-def tree(version: FrameworkVersion, *, levels: bool = False, glossary: bool = False) -> Tree:
-    """The version's domains and indicators in order (levels and glossary on request)."""
+def tree(version: FrameworkVersion, *, levels: bool = False, glossary: bool = False,
+         language: str | None = None) -> Tree:
+    """The version's domains and indicators in order (levels and glossary on request), with its texts in
+    `language` where a translation exists (None or '' = the source language; one more query otherwise).
+
+    Every page, the PDF and the workbook of an assessment read this tree, so translating here translates them all;
+    no tree is kept beyond a call (no cache to key by language). The name stays as written: it cites the release."""
+    language, targets = languages.targets(version, language)
+
+    def text(key: str, source: str | None) -> str | None:
+        target = targets.get(key, "")  # a blank target is no translation (framework/translations.translate)
+        return target if source and target.strip() else source
+
     rows = db.session.execute(
         select(Domain.id, Domain.code, Domain.title, Subdomain.code, Subdomain.title,
                Indicator.id, Indicator.code, Indicator.statement, Indicator.guidance)
@@ -130,22 +143,26 @@ def tree(version: FrameworkVersion, *, levels: bool = False, glossary: bool = Fa
         .where(Indicator.version_id == version.id)
         .order_by(Domain.position, Domain.id, Subdomain.position, Subdomain.id, Indicator.position, Indicator.id)
     ).all()
+    codes: dict[int, str] = {}
     level_texts: dict[int, list[str]] = {}
     if levels:
-        for ind_id, _n, text in db.session.execute(
+        codes = {row[5]: row[6] for row in rows}
+        for ind_id, n, description in db.session.execute(
                 select(Level.indicator_id, Level.level, Level.description)
                 .where(Level.version_id == version.id).order_by(Level.indicator_id, Level.level)):
-            level_texts.setdefault(ind_id, []).append(text)
+            level_texts.setdefault(ind_id, []).append(
+                text(f"indicator.{codes.get(ind_id)}.level.{n}", description))
     domains: list[DomainNode] = []
     current: list = []  # [domain_id, code, title, indicators]
     for d_id, d_code, d_title, s_code, s_title, i_id, i_code, statement, guidance in rows:
         if not current or current[0] != d_id:
             if current:
                 domains.append(DomainNode(current[0], len(domains) + 1, current[1], current[2], tuple(current[3])))
-            current = [d_id, d_code, d_title, []]
+            current = [d_id, d_code, text(f"domain.{d_code}.title", d_title), []]
         current[3].append(IndicatorNode(
-            id=i_id, code=i_code, statement=statement, guidance=guidance, domain_index=len(domains) + 1,
-            domain_code=d_code, subdomain_code=s_code, subdomain_title=s_title,
+            id=i_id, code=i_code, statement=text(f"indicator.{i_code}.statement", statement),
+            guidance=text(f"indicator.{i_code}.guidance", guidance), domain_index=len(domains) + 1,
+            domain_code=d_code, subdomain_code=s_code, subdomain_title=text(f"subdomain.{s_code}.title", s_title),
             levels=tuple(level_texts.get(i_id, ()))))
     if current:
         domains.append(DomainNode(current[0], len(domains) + 1, current[1], current[2], tuple(current[3])))
@@ -154,9 +171,11 @@ def tree(version: FrameworkVersion, *, levels: bool = False, glossary: bool = Fa
         terms = tuple((term, definition) for term, definition in db.session.execute(
             select(GlossaryTerm.term, GlossaryTerm.definition).where(GlossaryTerm.version_id == version.id)
             .order_by(GlossaryTerm.position, GlossaryTerm.id)).all())
+        terms = languages.glossary(terms, targets)
+    generic = tuple(text(f"generic_level.{n}", level) or "" for n, level in enumerate(version.generic_levels or (), 1))
     return Tree(version_id=version.id, ref=version.ref, name=version.name, source=version.source,
-                generic_levels=tuple(version.generic_levels or ()), domains=tuple(domains), glossary=terms,
-                checksum=version.checksum)
+                generic_levels=generic, domains=tuple(domains), glossary=terms, checksum=version.checksum,
+                language=language)
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -199,16 +218,18 @@ def _team_users(org: Organisation, user_ids: Iterable[int]) -> list[int]:
 
 def create(org: Organisation, version: FrameworkVersion, *, title: str, scope: str = "",
            reference_date: date, team_user_ids: Sequence[int] = (), team_mode: bool = False,
-           by: User | None) -> Assessment:
-    """Start an assessment of org on a released framework version."""
+           language: str = "", by: User | None) -> Assessment:
+    """Start an assessment of org on a released framework version, its texts in `language` ('' = the source)."""
     if version.status != VersionStatus.RELEASED:
         raise InvalidInput(_("%(version)s is not a released framework version; assessments use released ones.",
                              version=version.ref))
     if not isinstance(reference_date, date):
         raise InvalidInput(_("An assessment needs a reference date (the date the levels describe)."))
+    language = languages.clean(version, language)
     assessment = Assessment(organisation_id=org.id, version_id=version.id, title=_clean_title(title),
                             scope=(scope or "").strip(), reference_date=reference_date, team_mode=bool(team_mode),
-                            status=AssessmentStatus.IN_PROGRESS, created_by_id=by.id if by else None)
+                            language=language, status=AssessmentStatus.IN_PROGRESS,
+                            created_by_id=by.id if by else None)
     db.session.add(assessment)
     db.session.flush()
     for uid in _team_users(org, team_user_ids):
@@ -216,7 +237,8 @@ def create(org: Organisation, version: FrameworkVersion, *, title: str, scope: s
     db.session.flush()
     audit.record(by, "start_assessment", "assessment", assessment.id,
                  after={"organisation_id": org.id, "version": version.ref, "title": assessment.title,
-                        "reference_date": reference_date.isoformat(), "team_mode": assessment.team_mode})
+                        "reference_date": reference_date.isoformat(), "team_mode": assessment.team_mode,
+                        "language": language})
     return assessment
 
 
@@ -226,17 +248,22 @@ def require_open(assessment: Assessment) -> None:
 
 
 def update_settings(assessment: Assessment, *, title: str, scope: str, reference_date: date,
-                    team_user_ids: Sequence[int], team_mode: bool, by: User | None) -> None:
+                    team_user_ids: Sequence[int], team_mode: bool, language: str | None = None,
+                    by: User | None) -> None:
+    """Change an open assessment's settings (language None: keep it); a refused value changes nothing."""
     require_open(assessment)
+    language = assessment.language if language is None else languages.clean(assessment.version, language)
+    title = _clean_title(title)
+    wanted = _team_users(assessment.organisation, team_user_ids)
     before = {"title": assessment.title, "scope": assessment.scope,
               "reference_date": assessment.reference_date.isoformat(), "team_mode": assessment.team_mode,
-              "team": sorted(m.user_id for m in assessment.team)}
-    assessment.title = _clean_title(title)
+              "team": sorted(m.user_id for m in assessment.team), "language": assessment.language}
+    assessment.title = title
     assessment.scope = (scope or "").strip()
     assessment.reference_date = reference_date
     assessment.team_mode = bool(team_mode)
+    assessment.language = language
     assessment.updated_at = utcnow()
-    wanted = _team_users(assessment.organisation, team_user_ids)
     db.session.execute(delete(AssessmentTeamMember).where(
         AssessmentTeamMember.assessment_id == assessment.id, AssessmentTeamMember.user_id.not_in(wanted or [0])))
     present = set(db.session.scalars(select(AssessmentTeamMember.user_id).where(
@@ -249,7 +276,7 @@ def update_settings(assessment: Assessment, *, title: str, scope: str, reference
     audit.record(by, "update_assessment", "assessment", assessment.id, before=before,
                  after={"title": assessment.title, "scope": assessment.scope,
                         "reference_date": reference_date.isoformat(), "team_mode": assessment.team_mode,
-                        "team": sorted(wanted)})
+                        "team": sorted(wanted), "language": language})
 
 
 def delete_assessment(assessment: Assessment, *, by: User | None) -> None:

@@ -74,6 +74,7 @@ class Progress:
     declined: int
     unchanged: int
     mixed_versions: bool
+    language: str = ""  # the tag the statements and titles are shown in (the newest assessment's)
 
 
 def candidates(org: Organisation, *, include_in_progress: bool) -> list[Assessment]:
@@ -88,12 +89,19 @@ def _wording(node: IndicatorNode) -> tuple[str, tuple[str, ...]]:
 
 
 def compare(selected: Sequence[Assessment]) -> Progress:
-    """Compare the given assessments (oldest first); a fixed number of queries per framework version."""
+    """Compare the given assessments (oldest first); a fixed number of queries per framework version.
+
+    Wording is compared in each version's source language (a translation is no rewording); statements and domain
+    titles are shown in the newest assessment's language, where a version has it."""
     selected = sorted(selected, key=lambda a: (a.reference_date, a.id))
+    shown_in = selected[-1].language if selected else ""
     trees: dict[int, Tree] = {}
+    shown: dict[int, Tree] = {}
     for a in selected:
         if a.version_id not in trees:
-            trees[a.version_id] = lifecycle.tree(db.session.get(FrameworkVersion, a.version_id), levels=True)
+            version = db.session.get(FrameworkVersion, a.version_id)
+            trees[a.version_id] = lifecycle.tree(version, levels=True)
+            shown[a.version_id] = lifecycle.tree(version, language=shown_in) if shown_in else trees[a.version_id]
     answers: dict[int, dict[int, AssessmentAnswer]] = {a.id: {} for a in selected}
     if selected:
         for ans in db.session.scalars(select(AssessmentAnswer).where(
@@ -104,7 +112,7 @@ def compare(selected: Sequence[Assessment]) -> Progress:
     # Row order: the newest version's order, then codes found only in older versions.
     codes: dict[str, IndicatorNode] = {}
     for a in reversed(selected):
-        for node in trees[a.version_id].indicators:
+        for node in shown[a.version_id].indicators:
             codes.setdefault(node.code, node)
     refs_in_order = list(dict.fromkeys(trees[a.version_id].ref for a in selected))
     rows = []
@@ -147,7 +155,7 @@ def compare(selected: Sequence[Assessment]) -> Progress:
     # Domain means per column, by domain code (titles from the newest version).
     domain_titles: dict[str, str] = {}
     for a in reversed(selected):
-        for d in trees[a.version_id].domains:
+        for d in shown[a.version_id].domains:
             domain_titles.setdefault(d.code, d.title)
     means = []
     for d_code, d_title in domain_titles.items():
@@ -163,4 +171,5 @@ def compare(selected: Sequence[Assessment]) -> Progress:
         chart = charts.timeline([a.reference_date for a in selected], [c.label for c in columns],
                                 [(code, f"{code} {title}", values) for code, title, values in means])
     return Progress(columns=columns, rows=tuple(rows), domain_means=tuple(means), chart=chart, improved=improved,
-                    declined=declined, unchanged=unchanged, mixed_versions=len(refs_in_order) > 1)
+                    declined=declined, unchanged=unchanged, mixed_versions=len(refs_in_order) > 1,
+                    language=shown[selected[-1].version_id].language if selected else "")

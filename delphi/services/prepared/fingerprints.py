@@ -22,6 +22,7 @@ from delphi.models import (
     BenchmarkEdition,
     Comment,
     Domain,
+    FrameworkTranslation,
     FrameworkVersion,
     GlossaryTerm,
     Indicator,
@@ -92,11 +93,11 @@ def study(study_id: int, salt: str = "") -> str:
 
 def assessment(assessment_id: int, salt: str = "") -> str:
     h = hashlib.blake2b(salt.encode(), digest_size=32)
-    row = db.session.execute(select(Assessment.organisation_id, Assessment.version_id)
+    row = db.session.execute(select(Assessment.organisation_id, Assessment.version_id, Assessment.language)
                              .where(Assessment.id == assessment_id)).one_or_none()
     if row is None:
         return h.hexdigest()
-    org_id, version_id = row
+    org_id, version_id, language = row
     _feed(h, _rows(Assessment, Assessment.id == assessment_id))
     for model in (AssessmentAnswer, AssessmentMemberLevel, AssessmentTeamMember, AssessmentAction):
         _feed(h, _rows(model, model.assessment_id == assessment_id))
@@ -109,4 +110,8 @@ def assessment(assessment_id: int, salt: str = "") -> str:
     _feed(h, select(BenchmarkEdition.id).where(BenchmarkEdition.version_id == version_id)
           .order_by(BenchmarkEdition.id))
     _framework(h, version_id)
+    # Its texts in the assessment's language (the language itself is in the assessment's row): a released
+    # version's translations are frozen, but a digest that reads them needs no such promise.
+    _feed(h, _rows(FrameworkTranslation, FrameworkTranslation.version_id == version_id,
+                   FrameworkTranslation.language == language))
     return h.hexdigest()
