@@ -16,6 +16,7 @@ from delphi.models import Comment, ItemDecision, ItemKind, Round, RoundItem
 from delphi.organiser.blueprint import bp
 from delphi.organiser.forms import DecisionForm
 from delphi.permissions import is_organiser, load_round_for_organiser, require
+from delphi.services.frameworks import translations
 from delphi.services.studies import decisions, protocols, results
 
 PAGE_SIZE = 50
@@ -27,6 +28,7 @@ SORTS = {
     "change": lambda r: (r["change"] is None, -(r["change"] or 0)),
 }
 STATES = {"": _l("all"), "undecided": _l("undecided"), "decided": _l("decided")}
+VIEWS = {"groups": "group", "languages": "language"}  # side-by-side view → the results' per-group rows, their key
 
 
 def read_filters(args) -> dict[str, str]:
@@ -37,7 +39,7 @@ def read_filters(args) -> dict[str, str]:
     if out["state"] not in STATES:
         out["state"] = ""
     out["unstable"] = "1" if out["unstable"] == "1" else ""
-    out["view"] = "groups" if out["view"] == "groups" else ""
+    out["view"] = out["view"] if out["view"] in VIEWS else ""
     out["page"] = out["page"] if out["page"].isdigit() else ""
     return out
 
@@ -109,6 +111,9 @@ def review_round(round_id: int):
     table = item_table(rnd, items)
     domains = list(dict.fromkeys(r["item"].domain_code for r in table))
     filters = with_default_domain(read_filters(request.args), domains, len(table))
+    has_languages = results.has_language_rows(rnd)
+    if filters["view"] == "languages" and not has_languages:
+        filters["view"] = ""  # one language: no view by language to show
     matching = select_rows(table, filters)
     pages = max(1, math.ceil(len(matching) / PAGE_SIZE))
     page = min(max(int(filters["page"] or 1), 1), pages)
@@ -127,6 +132,8 @@ def review_round(round_id: int):
         all_outcomes=sorted({r["outcome"] for r in table if r["outcome"]}), domains=domains,
         kinds=[k for k in ItemKind if any(r["item"].kind == k for r in table)], states=STATES,
         groups=_group_view(rnd, questions[0]["key"]) if filters["view"] == "groups" else None,
+        languages=_group_view(rnd, questions[0]["key"], "languages") if filters["view"] == "languages" else None,
+        has_languages=has_languages, language_name=translations.language_name,
         panel_rows={q["key"]: results.panel_row(rnd, q["key"]) for q in questions},
         respondents=results.respondents(rnd),
         respondent_text=protocols.RESPONDENTS[protocols.respondents(study.protocol)],
@@ -135,13 +142,21 @@ def review_round(round_id: int):
 
 
 def _add_evidence(rnd: Round, shown: list[dict[str, Any]]) -> None:
-    """Comments (without who wrote them) and the previous round's values, for the shown rows only."""
+    """Comments (without who wrote them) and the previous round's values, for the shown rows only.
+
+    Each comment is {"text", "language"}: language is the BCP 47 tag it was written in when the study runs in
+    more than one language (the page marks the text with it, WCAG 3.1.2), else None."""
     ids = [r["item"].id for r in shown]
-    comments: dict[int, list[str]] = {}
-    for item_id, text in db.session.execute(select(Comment.item_id, Comment.text).where(
-            Comment.round_id == rnd.id, Comment.item_id.in_(ids or [-1])).order_by(Comment.item_id, Comment.id)):
-        if text and text.strip():
-            comments.setdefault(item_id, []).append(text)
+    source = rnd.study.framework_version.source_language or "en"
+    found = [(item_id, text, language or source) for item_id, text, language in db.session.execute(
+        select(Comment.item_id, Comment.text, Comment.language).where(
+            Comment.round_id == rnd.id, Comment.item_id.in_(ids or [-1])).order_by(Comment.item_id, Comment.id))
+        if text and text.strip()]
+    offered = set(rnd.study.protocol.get("languages") or []) | {source}
+    several = len(offered) > 1 or any(language != source for _i, _t, language in found)
+    comments: dict[int, list[dict[str, Any]]] = {}
+    for item_id, text, language in found:
+        comments.setdefault(item_id, []).append({"text": text, "language": language if several else None})
     previous = next((r for r in rnd.study.rounds if r.number == rnd.number - 1), None)
     before = results.item_rows(previous) if previous is not None and previous.results else {}
     for r in shown:
@@ -149,17 +164,21 @@ def _add_evidence(rnd: Round, shown: list[dict[str, Any]]) -> None:
         r["previous"] = before.get(r["item"].code, {})
 
 
-def _group_view(rnd, question: str) -> dict:
-    """Per item, each stakeholder group's % agreement and median side by side."""
+def _group_view(rnd, question: str, view: str = "groups") -> dict:
+    """Per item, each stakeholder group's (or language's: view "languages") % agreement and median side by side.
+
+    names: the groups or language tags in the reader's alphabetical order of their labels, {name: label}."""
+    key = VIEWS[view]
     analysis = ((rnd.results or {}).get("questions") or {}).get(question) or {}
     by_item: dict[str, dict[str, dict]] = {}
     names: list[str] = []
-    for row in analysis.get("groups") or []:
+    for row in analysis.get(view) or []:
         if row["round"] != rnd.number:
             continue
-        by_item.setdefault(str(row["item"]), {})[str(row["group"])] = row
-        if str(row["group"]) not in names:
-            names.append(str(row["group"]))
+        by_item.setdefault(str(row["item"]), {})[str(row[key])] = row
+        if str(row[key]) not in names:
+            names.append(str(row[key]))
     from delphi.i18n import locale_sorted
 
-    return {"names": locale_sorted(names), "by_item": by_item}
+    labels = {name: translations.language_name(name) if view == "languages" else name for name in names}
+    return {"names": locale_sorted(names, key=labels.get), "labels": labels, "by_item": by_item}

@@ -82,3 +82,22 @@ def kept_groups(original: Mapping[int, str], published: Mapping[int, str]) -> se
     for pid, g in original.items():
         members.setdefault(g, []).append(pid)
     return {g for g, ids in members.items() if g and all(published.get(pid) == g for pid in ids)}
+
+
+def published_languages(members: Mapping[str, set[int]], k: int) -> dict[str, str]:
+    """{language: the language, or WITHHELD} from {language: ids of the panelists who rated in it}.
+
+    A language can identify a panelist as a country does: one rated in by fewer than k panelists is withheld,
+    and while the withheld languages together hold fewer than k panelists the smallest published one joins them
+    (with two languages, "withheld" would otherwise name the other one), so the pool never isolates anyone."""
+    out = {lang: lang if len(ids) >= k else WITHHELD for lang, ids in members.items()}
+
+    def pooled() -> set[int]:
+        return set().union(*(members[lang] for lang, value in out.items() if value == WITHHELD))
+
+    while 0 < len(pooled()) < k:
+        shown = [lang for lang, value in out.items() if value != WITHHELD]
+        if not shown:
+            break
+        out[min(shown, key=lambda lang: (len(members[lang]), lang))] = WITHHELD
+    return out

@@ -13,7 +13,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from delphi.extensions import db
-from delphi.models import Decision, ItemDecision, Participation, Round, Study
+from delphi.models import Decision, ItemDecision, Participation, Rating, Round, Study
+from delphi.services.frameworks import translations
 from delphi.services.release import disclosure
 from delphi.services.studies import carry, protocols, results
 
@@ -154,6 +155,7 @@ def build(study: Study) -> dict[str, Any]:
         "item_codes": {i.id: i.code for i in study.items},
         "flow": flow(summaries),
         "completed_by_round": {r.number: completed_by[r.id] for r in rounds_},  # panelist ids who submitted
+        "languages": languages(study),
         **accord(study),
     }
 
@@ -193,6 +195,51 @@ def public_composition(composition: dict[tuple[str, str | None], dict[str, int]]
             rows = disclosure.merge_small_rows(rows, k, size="panelists", other=other)
         out.update(sorted((_row_label(attribute, label), row) for label, row in rows.items()))
     return dict(sorted(out.items())) if publish else out
+
+
+def languages(study: Study) -> dict[str, Any]:
+    """The languages offered (protocol) and the ratings given in each per round, as published.
+
+    offered: [(tag, name)], the source language first. rows: {name: {"panelists", "r<N>_ratings",
+    "r<N>_panelists"}}, shown when ratings were given (or could be) in more than one language; languages rated in
+    by fewer than the small-cell threshold of panelists are pooled as "other languages" (disclosure.
+    published_languages) unless the panel agreed to publish its attributes. published: {tag: tag or WITHHELD},
+    the same rule for the data package."""
+    source = study.framework_version.source_language or "en"
+    offered = list(dict.fromkeys([source, *(study.protocol.get("languages") or [])]))
+    given: dict[tuple[int, str], dict[int, int]] = defaultdict(dict)  # (round, language) → {panelist id: ratings}
+    for number, language, panelist_id, n in db.session.execute(
+            select(Round.number, Rating.language, Rating.panelist_id, func.count(Rating.id))
+            .join(Round, Round.id == Rating.round_id).where(Round.study_id == study.id)
+            .group_by(Round.number, Rating.language, Rating.panelist_id)):
+        cell = given[(number, language or source)]  # '' = given before languages were recorded: the source
+        cell[panelist_id] = cell.get(panelist_id, 0) + n
+    members: dict[str, set[int]] = defaultdict(set)
+    for (_number, language), counts in given.items():
+        members[language] |= set(counts)
+    published = ({lang: lang for lang in members} if disclosure.publishes_attributes(study.protocol)
+                 else disclosure.published_languages(members, disclosure.threshold()))
+    out = {"offered": [(tag, translations.language_name(tag)) for tag in offered if len(offered) > 1],
+           "source": source, "published": published, "rows": {}}
+    if len(members) < 2 and len(offered) < 2:
+        return out  # one language: nothing to tell apart
+    other = _("other languages")
+
+    def label(tag: str) -> str:
+        return other if published[tag] == disclosure.WITHHELD else translations.language_name(tag)
+
+    who: dict[str, set[int]] = defaultdict(set)
+    per_round: dict[tuple[str, int], list] = defaultdict(lambda: [0, set()])
+    for (number, language), counts in given.items():
+        who[label(language)] |= set(counts)
+        cell = per_round[(label(language), number)]
+        cell[0] += sum(counts.values())
+        cell[1] |= set(counts)
+    numbers = [r.number for r in study.rounds]
+    rows = {name: {"panelists": len(ids), **{f"r{n}_ratings": per_round[(name, n)][0] for n in numbers},
+                   **{f"r{n}_panelists": len(per_round[(name, n)][1]) for n in numbers}} for name, ids in who.items()}
+    out["rows"] = dict(sorted(rows.items(), key=lambda kv: (kv[0] == other, -kv[1]["panelists"], kv[0])))
+    return out
 
 
 def interests_summary(study: Study) -> dict[str, Any]:

@@ -64,7 +64,7 @@ def _tables(rnd: Round, safe: bool = True) -> dict[str, pd.DataFrame]:
     for question, analysis in ((rnd.results or {}).get("questions") or {}).items():
         if not analysis:
             continue
-        for name in ("items", "stability", "panel", "groups"):
+        for name in ("items", "stability", "panel", "groups", "languages"):
             for row in analysis.get(name) or []:
                 tables.setdefault(name, []).append({"question": question, **{
                     k: (json.dumps(v) if isinstance(v, (dict, list)) else v) for k, v in row.items()}})

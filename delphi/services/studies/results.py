@@ -24,6 +24,7 @@ def compute(rnd: Round) -> dict[str, Any]:
     panel_size = counted_panel(study)
     out: dict[str, Any] = {"computed_at": utcnow().isoformat(), "round": rnd.number, "panel_size": panel_size,
                            "respondents": participation(rnd, definition, panel_size), "questions": {}}
+    by_language = "language" in frame.columns and frame.loc[frame["round"] == rnd.number, "language"].nunique() > 1
     for q in study.protocol["questions"]:
         sub = frame[frame["question"] == q["key"]]
         if sub.empty or sub[sub["round"] == rnd.number].empty:
@@ -31,7 +32,17 @@ def compute(rnd: Round) -> dict[str, Any]:
             continue
         config = protocols.analysis_config(study.protocol, q, panel_size=panel_size)
         out["questions"][q["key"]] = stats.analyse(sub.reset_index(drop=True), config).to_dict()
+        if by_language:
+            out["questions"][q["key"]]["languages"] = language_rows(sub, config)
     return out
+
+
+def language_rows(sub, config) -> list[dict[str, Any]]:
+    """The per-group rows of the same analysis with the language of each rating as the grouping variable (the
+    same items and statistics, per language): rows as in "groups", with "language" for "group"."""
+    by_language = sub.drop(columns=["group"], errors="ignore").rename(columns={"language": "group"})
+    rows = stats.analyse(by_language.reset_index(drop=True), config).to_dict()["groups"]
+    return [{("language" if k == "group" else k): v for k, v in row.items()} for row in rows]
 
 
 def counted_panel(study) -> int:
@@ -220,3 +231,8 @@ def panel_row(rnd: Round, question: str) -> dict[str, Any] | None:
         if row["round"] == rnd.number:
             return row
     return None
+
+
+def has_language_rows(rnd: Round) -> bool:
+    """Whether the round's stored results have statistics per language (ratings given in more than one)."""
+    return any((analysis or {}).get("languages") for analysis in ((rnd.results or {}).get("questions") or {}).values())
