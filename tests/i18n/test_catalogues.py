@@ -21,11 +21,19 @@ def _method_map():
     return [("delphi/stats/**.py", "ignore"), ("delphi/**.py", "python"), ("templates/**.html", "jinja2")]
 
 
+def _scanned(path: str) -> bool:
+    """Every directory but hidden ones and caches: babel's default also skips names starting with "_", which
+    would leave out templates/_macros (scripts/translations passes the same --ignore-dirs)."""
+    name = Path(path).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def extracted() -> dict[str, str | tuple[str, str]]:
     """msgid (or (singular, plural)) → where it was found."""
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), _method_map(), options_map={"templates/**.html": {"trimmed": "true", "newstyle_gettext": "true"}}, keywords=KEYWORDS):
+            str(ROOT), _method_map(), options_map={"templates/**.html": {"trimmed": "true", "newstyle_gettext": "true"}},
+            keywords=KEYWORDS, directory_filter=_scanned):
         if filename.startswith(("tests/", ".venv/", "framework/", "bench/", "migrations/")):
             continue
         found[message] = filename
@@ -53,6 +61,13 @@ def sources():
 
 def test_the_interface_has_strings_to_translate(sources):
     assert len(sources) > 300  # a broken extraction (wrong method map) would find nothing and pass everything
+
+
+def test_every_template_directory_is_extracted_including_the_macros(sources):
+    """templates/_macros holds the page scripts' strings (ui_strings.html): babel skips "_" directories unless told."""
+    where = set(sources.values())
+    assert "templates/_macros/ui_strings.html" in where, sorted(w for w in where if "_macros" in w)
+    assert "Every item is rated: you can submit." in sources
 
 
 def gaps(cat, sources) -> list[str]:

@@ -73,7 +73,7 @@ def test_second_round_carries_revised_wording_and_feedback(ctx):
     fb = results.feedback(rnd, study.panelists[0], [target.item_id])[target.item_id]
     assert fb["own"] == {"agreement": 1} and fb["comments"] == []
     fb_other = results.feedback(rnd, study.panelists[1], [target.item_id])[target.item_id]
-    assert fb_other["comments"] == ["Say 'national'"]
+    assert fb_other["comments"] == [{"text": "Say 'national'", "language": "en"}]
     doc = versions.to_document(study.framework_version)
     assert doc.counts().indicators == 48  # one dropped from the draft
     dropped = [i for i in study.items if i.state == ItemState.DROPPED]

@@ -328,3 +328,25 @@ def test_the_organisers_panel_page_shows_and_edits_each_experts_language(app, cl
     assert "fr is not offered" in bad.data.decode()
     with app.app_context():
         assert db.session.get(Panelist, pid).language == "de"
+
+
+def test_in_round_two_each_comment_of_round_one_shows_its_language(app, client, login_as):
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+
+    with app.app_context():
+        study = multilingual_study()
+        rnd = open_first_round(study)
+        by = {p.pseudonym: p for p in study.panelists}
+        first = rnd.round_items[0].item_id
+        ratings.save(rnd, by["E02"], first, ratings={"agreement": 2}, comment="Clarificar o âmbito.")
+        ratings.save(rnd, by["E03"], first, ratings={"agreement": 3}, comment="Fine as it is.")
+        rounds.close(rnd, by=organiser())
+        decisions.decide_many(rnd, [ri.item for ri in rnd.round_items], Decision.RERATE, by=organiser())
+        second = rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+        db.session.commit()
+        round_id = second.id
+    page = _page(client, login_as, round_id, "expert1@example.org")
+    assert '<span lang="pt">Clarificar o âmbito.</span>' in page and '<abbr title="Portuguese">pt</abbr>' in page
+    assert '<span lang="en">Fine as it is.</span>' in page

@@ -144,15 +144,17 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
             select(Rating.item_id, Rating.question, Rating.value).where(
                 Rating.round_id == previous.id, Rating.panelist_id == panelist.id, Rating.item_id.in_(item_ids))):
         own.setdefault(item_id, {})[question] = value
-    others: dict[int, list[tuple[str, str]]] = {}
+    others: dict[int, list[tuple[str, dict[str, str]]]] = {}
     mine: dict[int, str] = {}
-    for item_id, comment_id, author, text in db.session.execute(
-            select(Comment.item_id, Comment.id, Comment.panelist_id, Comment.text).where(
+    source = previous.study.framework_version.source_language or "en"
+    for item_id, comment_id, author, text, language in db.session.execute(
+            select(Comment.item_id, Comment.id, Comment.panelist_id, Comment.text, Comment.language).where(
                 Comment.round_id == previous.id, Comment.item_id.in_(item_ids))):
         if author == panelist.id:
             mine[item_id] = text  # shown to its author beside their own previous rating
-        else:
-            others.setdefault(item_id, []).append((_shuffle_key(previous.id, item_id, comment_id), text))
+        else:  # with the language it was written in (its lang attribute; the text shows it anyway)
+            others.setdefault(item_id, []).append((_shuffle_key(previous.id, item_id, comment_id),
+                                                   {"text": text, "language": language or source}))
     by_group = group_feedback(previous, panelist) if previous.study.protocol.get("feedback_by_group") else {}
     order = [q["key"] for q in previous.study.protocol["questions"]]
     decided = decided_outcomes(previous)
@@ -161,7 +163,8 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
         if item_id not in code_of:
             continue  # new item: no feedback yet
         per_q = rows.get(code_of[item_id], {})
-        result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": [t for _, t in sorted(others.get(item_id, []))],
+        result[item_id] = {"stats": per_q, "own": own.get(item_id, {}), "comments": [c for _, c in sorted(others.get(item_id, []),
+                                                                                     key=lambda pair: pair[0])],
                            "own_comment": mine.get(item_id), "groups": by_group.get(code_of[item_id], {}),
                            "outcome": item_outcome(per_q, order, decided), "round": previous.number}
     return result
