@@ -19,6 +19,7 @@ from delphi.organiser.responses import fail
 from delphi.permissions import is_organiser, load_study_for_organiser, require
 from delphi.services.accounts import outbox
 from delphi.services.studies import languages, panel
+from delphi.services.studies import panel_csv as panel_file
 
 
 @bp.route("/studies/<int:study_id>/panel", methods=["GET", "POST"])
@@ -75,7 +76,7 @@ def panel_csv(study_id: int):
         flash(_("Choose a CSV file to check."), "error")
         return redirect(url_for("organiser.panel_page", study_id=st.id))
     try:
-        preview = panel.parse_csv(form.file.data.read(), st)
+        preview = panel_file.parse_csv(form.file.data.read(), st)
     except DomainError as exc:
         return fail(exc, "organiser.panel_page", study_id=st.id)
     return render_template("organiser/panel_preview.html", study=st, preview=preview,
@@ -93,10 +94,10 @@ def panel_csv_confirm(study_id: int):
         if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
             raise ValueError("the confirmed rows are not a list of rows")
         # Re-check the confirmed rows exactly as on upload: nothing unchecked reaches the panel.
-        preview = panel.check_rows(rows, st, skip_blank=False)
+        preview = panel_file.check_rows(rows, st, skip_blank=False)
         if preview.errors:
             raise InvalidInput(_("The panel changed since the file was checked; upload it again."))
-        added = panel.add_rows(st, preview.rows, by=current_user)
+        added = panel_file.add_rows(st, preview.rows, by=current_user)
     except (DomainError, ValueError) as exc:
         return fail(exc if isinstance(exc, DomainError) else InvalidInput(_("The confirmation was damaged; "
                                                                             "upload the file again.")),

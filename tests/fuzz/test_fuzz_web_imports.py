@@ -41,7 +41,7 @@ def test_panel_csv_parser_gives_a_preview_or_one_clear_message_and_stores_nothin
     from delphi.errors import InvalidInput
     from delphi.extensions import db
     from delphi.models import Study
-    from delphi.services.studies import panel
+    from delphi.services.studies import panel_csv
 
     before = row_counts(app)
 
@@ -50,11 +50,11 @@ def test_panel_csv_parser_gives_a_preview_or_one_clear_message_and_stores_nothin
     def check(data):
         with app.app_context():
             try:
-                preview = panel.parse_csv(data, db.session.get(Study, study_id))
+                preview = panel_csv.parse_csv(data, db.session.get(Study, study_id))
             except InvalidInput as exc:
                 assert exc.message and "\n" not in exc.message
             else:
-                assert all(set(row) == set(panel.CSV_COLUMNS) for row in preview.rows)
+                assert all(set(row) == set(panel_csv.CSV_COLUMNS) for row in preview.rows)
             db.session.rollback()
 
     check()
@@ -92,7 +92,7 @@ def test_a_picture_named_csv_is_refused_with_one_message(app, organiser, study_i
 
 
 def test_panel_confirmation_adds_all_rows_or_none(app, organiser, study_id):
-    from delphi.services.studies.panel import CSV_COLUMNS
+    from delphi.services.studies.panel_csv import CSV_COLUMNS
 
     page = f"/organiser/studies/{study_id}/panel"
     rows = st.one_of(json_values, st.lists(st.one_of(

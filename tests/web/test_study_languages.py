@@ -10,7 +10,7 @@ from delphi import i18n
 from delphi.errors import InvalidInput
 from delphi.extensions import db
 from delphi.models import Comment, Decision, FrameworkTranslation, Panelist, Rating, Round, RoundItem, Study
-from delphi.services.studies import decisions, design, languages, panel, ratings, rounds
+from delphi.services.studies import decisions, design, languages, panel, panel_csv, ratings, rounds
 from tests.conftest import csrf_from
 from tests.study_helpers import make_study, open_first_round, organiser
 
@@ -217,11 +217,11 @@ def test_the_panel_file_may_name_each_experts_language_and_an_unoffered_one_is_a
         study = multilingual_study()
         data = ("email,name,language\nana@example.org,Ana,pt\nbo@example.org,Bo,fr\ncy@example.org,Cy,\n"
                 "di@example.org,Di,DE\n").encode()
-        preview = panel.parse_csv(data, study)
+        preview = panel_csv.parse_csv(data, study)
         assert [(r["email"], r["language"]) for r in preview.rows] == [
             ("ana@example.org", "pt"), ("cy@example.org", ""), ("di@example.org", "de")]
         assert preview.errors and preview.errors[0][0] == 3 and "fr is not offered" in preview.errors[0][1]
-        added = panel.add_rows(study, preview.rows, by=organiser())
+        added = panel_csv.add_rows(study, preview.rows, by=organiser())
         assert [p.language for p in added] == ["pt", "", "de"]
 
 
