@@ -13,10 +13,11 @@ Import never expands entities: a file with a DOCTYPE or ENTITY declaration is re
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import re
 import unicodedata
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -86,6 +87,8 @@ class XliffImport:
     stale: tuple[str, ...] = ()
     """Keys whose translation was kept although the source text changed since the export."""
     unknown: tuple[str, ...] = ()
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    """The source text each target was translated from, as the file gives it (for `digest`)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,12 @@ class TranslationChange:
     kind: ChangeKind
     before: str | None
     after: str | None
+
+
+def digest(source: str) -> str:
+    """What a stored translation remembers of the source it translates: when the source changes, the two no
+    longer match and the translation is out of date (SHA-256 of the text, hex)."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()
 
 
 def source_texts(fw: Framework) -> dict[str, str]:
@@ -163,9 +172,11 @@ def completeness(fw: Framework, targets: Mapping[str, str]) -> Completeness:
 
 
 def to_xliff(
-    fw: Framework, *, source_language: str, target_language: str, targets: Mapping[str, str], original: str
+    fw: Framework, *, source_language: str, target_language: str, targets: Mapping[str, str], original: str,
+    outdated: Collection[str] = (),
 ) -> bytes:
-    """An XLIFF 2.0 document with one unit per text; a unit without a target is in state "initial".
+    """An XLIFF 2.0 document with one unit per text; a unit without a target is in state "initial", and so is
+    one whose target was made from an earlier source (`outdated`: kept as a starting point, with a note).
 
     Targets for keys the framework lacks are left out. Raises ValueError for a bad language tag, equal
     languages, or a text with a character XML 1.0 cannot carry (most control characters).
@@ -183,10 +194,12 @@ def to_xliff(
             raise ValueError(f"{where}: the key {key!r} is not a valid XLIFF unit id (a code with spaces?)")
         target = targets.get(key, "")
         target = target if _filled(target) else ""
+        review = (f'<note category="review">{_escape("The source text changed since this was translated.")}'
+                  "</note>") if target and key in outdated else ""
         lines += [
             f'  <unit id="{key}">',
-            f'   <notes><note category="location">{_escape(_xml_text(where, where))}</note></notes>',
-            f'   <segment state="{"translated" if target else "initial"}">',
+            f'   <notes><note category="location">{_escape(_xml_text(where, where))}</note>{review}</notes>',
+            f'   <segment state="{"translated" if target and not review else "initial"}">',
             f"    <source>{_escape(_xml_text(source, f'the source text of {where}'))}</source>",
             f"    <target>{_escape(_xml_text(target, f'the translation of {where}'))}</target>",
             "   </segment>",
@@ -208,6 +221,7 @@ def from_xliff(
     source_language, target_language = _languages(root, lines[id(root)])
     sources = source_texts(fw)
     found: dict[str, str] = {}
+    given: dict[str, str] = {}
     problems: list[str] = []
     stale: list[str] = []
     unknown: list[str] = []
@@ -234,6 +248,7 @@ def from_xliff(
         if not _filled(target):
             continue
         found[key] = target
+        given[key] = source
         if source != sources[key]:
             stale.append(key)
             problems.append(
@@ -241,7 +256,8 @@ def from_xliff(
                 "file was exported); its translation was kept, please review it"
             )
     targets = {key: found[key] for key in sources if key in found}
-    return XliffImport(source_language, target_language, targets, tuple(problems), tuple(stale), tuple(unknown))
+    return XliffImport(source_language, target_language, targets, tuple(problems), tuple(stale), tuple(unknown),
+                       {key: given[key] for key in targets})
 
 
 def diff_translations(

@@ -90,6 +90,9 @@ class FrameworkTranslation(db.Model):
     key: Mapped[str] = mapped_column(String(200))
     text: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # framework.translations.digest of the source text it was translated from: a source changed since (a revision,
+    # an edit, an undo) makes it out of date. NULL = not known (rows from before migration 0017): taken as current.
+    source_digest: Mapped[str | None] = mapped_column(String(64))
 
     version: Mapped[FrameworkVersion] = relationship(back_populates="translations")
 

@@ -14,6 +14,7 @@ from framework.translations import (
     TranslationFileError,
     completeness,
     diff_translations,
+    digest,
     from_xliff,
     location,
     source_texts,
@@ -271,6 +272,27 @@ def test_import_keeps_a_translation_whose_source_changed_but_reports_it_stale() 
         "unit 'name': its source text differs from this version's (the framework changed since the file was "
         "exported); its translation was kept, please review it",
     )
+
+
+def test_import_gives_the_source_each_target_was_translated_from() -> None:
+    old = tiny()
+    new = dataclasses.replace(old, name="Maturity model, second edition")
+    imported = from_xliff(export(old, GERMAN), new)
+    assert imported.sources["name"] == old.name and imported.sources["domain.I.title"] == "Governance"
+    assert set(imported.sources) == set(imported.targets)
+    assert digest(imported.sources["name"]) != digest(new.name) and len(digest("x")) == 64
+
+
+def test_an_outdated_translation_is_exported_for_review_with_a_note() -> None:
+    root = ET.fromstring(to_xliff(tiny(), source_language="en", target_language="de", targets=GERMAN,
+                                  original="tiny.json", outdated={"name"}))
+    units = {u.get("id"): u for u in root.iter(f"{{{NS['x']}}}unit")}
+    name, domain = units["name"], units["domain.I.title"]
+    assert name.find("x:segment", NS).get("state") == "initial"  # a translator's tool lists it as to do
+    assert name.find("x:segment/x:target", NS).text == "Reifegradmodell"  # kept as a starting point
+    assert [n.get("category") for n in name.iterfind("x:notes/x:note", NS)] == ["location", "review"]
+    assert domain.find("x:segment", NS).get("state") == "translated"
+    assert [n.get("category") for n in domain.iterfind("x:notes/x:note", NS)] == ["location"]
 
 
 def test_import_joins_segments_and_reads_inline_codes_as_text() -> None:

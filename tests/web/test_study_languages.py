@@ -350,3 +350,52 @@ def test_in_round_two_each_comment_of_round_one_shows_its_language(app, client, 
     page = _page(client, login_as, round_id, "expert1@example.org")
     assert '<span lang="pt">Clarificar o âmbito.</span>' in page and '<abbr title="Portuguese">pt</abbr>' in page
     assert '<span lang="en">Fine as it is.</span>' in page
+
+
+def _import_german(study: Study, statement_of=lambda text: "DE " + text) -> None:
+    """The translator's file for the draft as it reads now, every domain title translated, imported."""
+    from delphi.services.frameworks import translations, versions
+    from framework import translations as fwtr
+
+    version = study.framework_version
+    doc = versions.to_document(version)
+    german = {key: statement_of(text) for key, text in fwtr.source_texts(doc).items() if key.startswith("domain.")}
+    translations.import_xliff(version, fwtr.to_xliff(doc, source_language="en", target_language="de",
+                                                     targets=german, original=version.ref), by=organiser())
+
+
+def test_a_translation_remembers_its_source_so_an_undone_revision_leaves_it_out_of_date(app):
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+    from delphi.services.frameworks import translations
+
+    with app.app_context():
+        study = make_study(n_experts=2, kinds=("domain",))
+        _import_german(study)
+        languages.set_languages(study, ["de"], {}, by=organiser())
+        rnd = open_first_round(study)
+        rounds.close(rnd, by=organiser())
+        first = next(i for i in study.items if i.code == "I")
+        decisions.decide(rnd, first, Decision.REVISE, by=organiser(), new_text="Governance and law",
+                         reason="Panel comments")
+        decisions.decide_many(rnd, [ri.item for ri in rnd.round_items], Decision.RERATE, by=organiser())
+        assert translations.out_of_date(study.framework_version, "de") == ["domain.I.title"]
+        _import_german(study)  # the revision translated: "DE Governance and law"
+        assert translations.out_of_date(study.framework_version, "de") == []
+        decisions.undo(rnd, first, by=organiser())  # back to "Governance and strategy"; its translation is not
+        decisions.decide(rnd, first, Decision.RERATE, by=organiser())
+        db.session.commit()
+        assert translations.out_of_date(study.framework_version, "de") == ["domain.I.title"]
+        assert translations.overview(study.framework_version)[0].out_of_date == 1
+        assert "made from an earlier wording" in languages.problems(study)["de"][0]
+        with pytest.raises(InvalidInput, match="made from an earlier wording"):
+            rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+        db.session.rollback()
+        study = db.session.get(Study, study.id)
+        exported, _name = translations.export_xliff(study.framework_version, "de")
+        assert b'category="review"' in exported
+        _import_german(study)
+        second = rounds.open_round(study, utcnow() + timedelta(days=7), by=organiser())
+        item = next(ri for ri in second.round_items if ri.item.code == "I")
+        assert languages.wording_in(item.wording, "de")["text"] == "DE Governance and strategy"

@@ -61,6 +61,20 @@ def targets(version: FrameworkVersion, language: str) -> dict[str, str]:
         FrameworkTranslation.version_id == version.id, FrameworkTranslation.language == language)).all())
 
 
+def source_digests(version: FrameworkVersion, language: str) -> dict[str, str | None]:
+    return dict(db.session.execute(select(FrameworkTranslation.key, FrameworkTranslation.source_digest).where(
+        FrameworkTranslation.version_id == version.id, FrameworkTranslation.language == language)).all())
+
+
+def out_of_date(version: FrameworkVersion, language: str, doc: fwlib.Framework | None = None) -> list[str]:
+    """Keys whose translation was made from another source text than the version's current one (a revision, an
+    edit or an undo since), in document order; a translation of unknown source counts as current."""
+    doc = doc or versions.to_document(version)
+    digests = source_digests(version, language)
+    return [key for key, text in fwtr.source_texts(doc).items()
+            if digests.get(key) is not None and digests[key] != fwtr.digest(text)]
+
+
 def by_language(version: FrameworkVersion) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for language, key, text in db.session.execute(
@@ -75,12 +89,14 @@ class LanguageStatus:
     language: str
     name: str
     completeness: fwtr.Completeness
+    out_of_date: int = 0  # translations made from an earlier wording of their source
 
 
 def overview(version: FrameworkVersion, doc: fwlib.Framework | None = None) -> list[LanguageStatus]:
     """Each translated language with how much of this version it covers, most complete first."""
     doc = doc or versions.to_document(version)
-    rows = [LanguageStatus(lang, language_name(lang), fwtr.completeness(doc, texts))
+    rows = [LanguageStatus(lang, language_name(lang), fwtr.completeness(doc, texts),
+                           len(out_of_date(version, lang, doc)))
             for lang, texts in by_language(version).items()]
     return sorted(rows, key=lambda r: (-r.completeness.translated, r.language))
 
@@ -107,8 +123,10 @@ def export_xliff(version: FrameworkVersion, language: str) -> tuple[bytes, str]:
     if language == version.source_language:
         raise InvalidInput(_("%(language)s is this version's source language: choose the language to translate "
                              "into.", language=language_name(language)))
-    data = fwtr.to_xliff(versions.to_document(version), source_language=version.source_language,
-                         target_language=language, targets=targets(version, language), original=version.ref)
+    doc = versions.to_document(version)
+    data = fwtr.to_xliff(doc, source_language=version.source_language, target_language=language,
+                         targets=targets(version, language), original=version.ref,
+                         outdated=set(out_of_date(version, language, doc)))
     return data, f"{version.framework.slug}-{version.label}.{language}.xlf"
 
 
@@ -145,15 +163,18 @@ def import_xliff(version: FrameworkVersion, data: bytes, *, by: User | None) -> 
     known = fwtr.source_texts(doc)
     added = changed = unchanged = 0
     now = utcnow()
+    digests = source_digests(version, language)
     for key, text in parsed.targets.items():
         if key not in known:
             continue  # reported by the parser among the problems
-        if stored.get(key) == text:
+        source_digest = fwtr.digest(parsed.sources.get(key, known[key]))
+        if stored.get(key) == text and digests.get(key) == source_digest:
             unchanged += 1
             continue
         added, changed = (added + 1, changed) if key not in stored else (added, changed + 1)
         db.session.execute(upsert(FrameworkTranslation, {"version_id": version.id, "language": language,
-                                                         "key": key}, {"text": text, "updated_at": now}))
+                                                         "key": key},
+                                  {"text": text, "updated_at": now, "source_digest": source_digest}))
     db.session.flush()
     audit.record(by, "import_translation", "framework_version", version.id,
                  after={"language": language, "added": added, "changed": changed})

@@ -265,7 +265,7 @@ def new_draft(source: FrameworkVersion, label: str, *, by: User | None) -> Frame
     draft = import_document(to_document(source), slug=source.framework.slug, label=label, by=by, parent=source)
     draft.source_language = source.source_language
     rows = [{"version_id": draft.id, "language": t.language, "key": t.key, "text": t.text,
-             "updated_at": t.updated_at} for t in db.session.scalars(
+             "updated_at": t.updated_at, "source_digest": t.source_digest} for t in db.session.scalars(
                  select(FrameworkTranslation).where(FrameworkTranslation.version_id == source.id))]
     if rows:
         db.session.execute(insert(FrameworkTranslation), rows)

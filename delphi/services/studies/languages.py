@@ -110,6 +110,11 @@ def problems(study: Study, doc: fwlib.Framework | None = None) -> dict[str, list
         if missing_texts:
             found.append(_("%(count)s framework texts of the rated items have no translation (e.g. %(where)s).",
                            count=len(missing_texts), where=fwtr.location(missing_texts[0], doc)))
+        stale = [k for k in translations.out_of_date(study.framework_version, tag, doc) if k in set(needed)]
+        if stale:
+            found.append(_("%(count)s translations of the rated items were made from an earlier wording (e.g. "
+                           "%(where)s): import their translation of the current wording.",
+                           count=len(stale), where=fwtr.location(stale[0], doc)))
         entry = (study.protocol.get("texts") or {}).get(tag) or {}
         for q in study.protocol["questions"]:
             given = (entry.get("questions") or {}).get(q["key"]) or {}
