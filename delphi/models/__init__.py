@@ -16,6 +16,7 @@ from delphi.models.framework import (
 from delphi.models.outbox import OutboxMessage, OutboxStatus
 from delphi.models.prepared import OutputStatus, PreparedOutput
 from delphi.models.organisation import Organisation, OrganisationMember, OrganisationRole
+from delphi.models.realtime import RatingEvent, RoundSnapshot
 from delphi.models.study import (
     Comment,
     Decision,
@@ -37,6 +38,8 @@ from delphi.models.study import (
 from delphi.models.user import PlatformRole, Token, TokenPurpose, User, UserRole
 
 __all__ = [
+    "RatingEvent",
+    "RoundSnapshot",
     "OutputStatus",
     "PreparedOutput",
     "Comment",

@@ -18,7 +18,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from delphi.services.studies.protocols import KIND_LABELS, RESPONDENTS, STOPPING_RULES, WITHDRAWN
+from delphi.services.studies.protocols import KIND_LABELS, MODES, RESPONDENTS, STOPPING_RULES, WITHDRAWN
 
 
 def _capitalised(text) -> LazyString:
@@ -63,6 +63,13 @@ class ProtocolForm(FlaskForm):
                             coerce=int, default=5)
     q2_labels = StringField(_l("Question 2 scale labels, lowest first, separated by |"), validators=[Optional()])
     q2_unable = BooleanField(_l("Offer “unable to rate” for question 2"))
+    mode = SelectField(_l("Study mode"), choices=[SelectChoice(k, v) for k, v in MODES.items()], default="classic",
+                       description=_l("Real-time and hybrid studies show each expert the group's answers while they "
+                                      "rate (Gordon & Pease 2006)."))
+    live_min_answers = IntegerField(_l("Live feedback: show an item once this many experts have answered it"),
+                                    default=3, validators=[Optional(), NumberRange(2, 1000)])
+    live_after_own_answer = BooleanField(_l("Live feedback: only after the expert's own first answer (against "
+                                            "anchoring)"), default=True)
     rule = SelectField(_l("Consensus rule"))
     custom_rule = TextAreaField(_l("Custom rule (JSON, used when “custom” is chosen)"), validators=[Optional()])
     stability_threshold = FloatField(_l("Stability: an item is stable when the % change between rounds is below"),

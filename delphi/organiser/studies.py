@@ -77,7 +77,7 @@ def study(study_id: int):
                            stopping=protocols.STOPPING_RULES, study_languages=languages.offered(st))
 
 
-def _protocol_from_form(form: ProtocolForm) -> dict:
+def _protocol_from_form(form: ProtocolForm, st_live: dict | None = None) -> dict:
     questions = []
     for n in (1, 2):
         key = (getattr(form, f"q{n}_key").data or "").strip()
@@ -109,7 +109,10 @@ def _protocol_from_form(form: ProtocolForm) -> dict:
             "reminder_days_before": [d.strip() for d in (form.reminder_days.data or "").split(",") if d.strip()],
             "default_actions": {k.removeprefix("default_action-"): v for k, v in request.form.items()
                                 if k.startswith("default_action-")},
-            "comment_required_at_or_below": form.comment_required_at_or_below.data}
+            "comment_required_at_or_below": form.comment_required_at_or_below.data,
+            "mode": form.mode.data,
+            "live": {"min_answers": form.live_min_answers.data or 3, "after_own_answer": form.live_after_own_answer.data,
+                     "refresh_seconds": (st_live or {}).get("refresh_seconds", 3)}}
 
 
 def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
@@ -140,6 +143,10 @@ def _fill_protocol_form(form: ProtocolForm, st: Study) -> None:
     form.reminder_days.data = ", ".join(str(d) for d in p.get("reminder_days_before") or [])
     form.comment_required_at_or_below.data = p.get("comment_required_at_or_below")
     form.consent_text.data = st.consent_text
+    form.mode.data = p.get("mode") or "classic"
+    live = p.get("live") or {}
+    form.live_min_answers.data = live.get("min_answers", 3)
+    form.live_after_own_answer.data = live.get("after_own_answer", True)
 
 
 @bp.route("/studies/<int:study_id>/protocol", methods=["GET", "POST"])
@@ -158,7 +165,8 @@ def protocol(study_id: int):
     elif form.validate_on_submit():
         try:
             # Keys the form does not show (set through the JSON protocol) are kept.
-            design.set_protocol(st, {**st.protocol, **_protocol_from_form(form)}, by=current_user,
+            design.set_protocol(st, {**st.protocol, **_protocol_from_form(form, st.protocol.get("live"))},
+                                by=current_user,
                                 consent_text=form.consent_text.data)
         except DomainError as exc:
             db.session.rollback()

@@ -11,7 +11,7 @@ does the same checks one by one:
    close waits for this transaction and counts its answer, and no answer is written once the close has begun;
    SQLite first takes its write lock with the same guarded UPDATE as claim_for_write;
 2. the value against the question (ratings.parse_answer, shared with the Save button) and the comment's length;
-3. the upserts, and the participation's "started" mark.
+3. the upserts, the answer appended to its history (rating_events), and the participation's "started" mark.
 
 The expert's progress is not recounted here: the page counts the items it saved (static/rating.js) from the
 count it was rendered with.
@@ -79,7 +79,10 @@ WITH who AS (
     ON CONFLICT (round_id, panelist_id, item_id, question)
     DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, carried = FALSE,
                   language = excluded.language
-    RETURNING panelist_id
+    RETURNING panelist_id, language
+), history AS (
+    INSERT INTO rating_events (round_id, panelist_id, item_id, question, value, language, carried, given_at)
+    SELECT :round_id, panelist_id, :item_id, :question, :value, language, FALSE, :now FROM rating
 ), started AS (
     INSERT INTO participations (round_id, panelist_id, started_at) SELECT :round_id, panelist_id, :now FROM rating
     ON CONFLICT (round_id, panelist_id) DO NOTHING
@@ -92,6 +95,10 @@ _CACHE_KEY = "rating_autosave.questions"
 _CACHE_MAX = 512
 INVALID = object()
 STARTED = text(_STARTED).bindparams(bindparam("now", type_=UTCDateTime))
+# Every answer is also appended to its history (models/realtime.py), in the same transaction.
+EVENT = text("""
+INSERT INTO rating_events (round_id, panelist_id, item_id, question, value, language, carried, given_at)
+VALUES (:round_id, :panelist_id, :item_id, :question, :value, :language, FALSE, :now)""").bindparams(*_RATING_TYPES)
 UPSERT_COMMENT = text("""
 INSERT INTO comments (round_id, panelist_id, item_id, text, updated_at, language)
 VALUES (:round_id, :panelist_id, :item_id, :text, :now, :language)
@@ -172,8 +179,9 @@ def _save(conn, user_id, session_version, round_id, item_id, question, value, co
     now = utcnow()
     # Each answer and comment records the language the expert's page showed the item in (panelists.language).
     if question is not None:
-        conn.execute(UPSERT_RATING, {**key, "question": question, "value": parsed, "now": now,
-                                     "language": row.language})
+        answer = {**key, "question": question, "value": parsed, "now": now, "language": row.language}
+        conn.execute(UPSERT_RATING, answer)
+        conn.execute(EVENT, answer)
     if body:
         conn.execute(UPSERT_COMMENT, {**key, "text": body, "now": now, "language": row.language})
     elif body is not None:

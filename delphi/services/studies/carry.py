@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from delphi.db import utcnow
 from delphi.extensions import db
-from delphi.models import Panelist, Rating, Round, RoundItem
+from delphi.models import Panelist, Rating, RatingEvent, Round, RoundItem
 from delphi.upsert import upsert
 
 
@@ -63,10 +63,14 @@ def keep(rnd: Round, panelist: Panelist, item_ids: Iterable[int] | None = None) 
     n = 0
     for item_id, values in answers.items():
         for question, value in values.items():
+            language = given_in.get((item_id, question), "")
             db.session.execute(upsert(Rating, {"round_id": rnd.id, "panelist_id": panelist.id, "item_id": item_id,
                                                "question": question},
                                       {"value": value, "updated_at": now, "carried": True,
-                                       "language": given_in.get((item_id, question), "")}, update=False))
+                                       "language": language}, update=False))
+            db.session.add(RatingEvent(round_id=rnd.id, panelist_id=panelist.id, item_id=item_id,
+                                       question=question, value=value, language=language, carried=True,
+                                       given_at=now))
             n += 1
     return n
 

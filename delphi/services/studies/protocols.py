@@ -172,7 +172,46 @@ def validate(raw: dict[str, Any]) -> dict[str, Any]:
     low = p.get("comment_required_at_or_below")
     p["comment_required_at_or_below"] = int(low) if low not in (None, "") else None
     _validate_languages(p)
+    _validate_mode(p)
     return p
+
+
+# Study modes (issue 18). Real-time Delphi after Gordon & Pease (2006), "RT Delphi: an efficient, 'round-less'
+# almost real time Delphi method", Technological Forecasting and Social Change 73(4): 321-333.
+MODES = {
+    "classic": _l("Classic rounds: experts see the panel's answers from the next round on"),
+    "realtime": _l("Real-time: one open round; each expert sees the group's answers once they have answered and may "
+                   "change theirs as often as they like until the study closes"),
+    "hybrid": _l("Hybrid: rounds as in a classic study, with the group's answers shown live within each round"),
+}
+MIN_LIVE_ANSWERS = 2  # below this an item's live distribution would be one expert's answer
+
+
+def _validate_mode(p: dict[str, Any]) -> None:
+    p["mode"] = p.get("mode") or "classic"
+    if p["mode"] not in MODES:
+        raise InvalidInput(_("The study mode is 'classic', 'realtime' or 'hybrid'."))
+    live = p.get("live") or {}
+    try:
+        least = int(live.get("min_answers", 3))
+        refresh = int(live.get("refresh_seconds", 3))
+    except (TypeError, ValueError):
+        raise InvalidInput(_("Live feedback: the least number of answers and the refresh interval are whole "
+                             "numbers.")) from None
+    if least < MIN_LIVE_ANSWERS:
+        raise InvalidInput(_("Live feedback shows an item once at least %(least)s experts have answered it, so that "
+                             "no single answer is exposed.", least=MIN_LIVE_ANSWERS))
+    if not 2 <= refresh <= 60:
+        raise InvalidInput(_("Live feedback refreshes every 2 to 60 seconds."))
+    p["live"] = {"min_answers": least, "after_own_answer": bool(live.get("after_own_answer", True)),
+                 "refresh_seconds": refresh}
+    if p["mode"] == "realtime":
+        p["max_rounds"] = 1  # no rounds: the one round stays open until the organiser closes the study
+
+
+def is_live(protocol: dict[str, Any]) -> bool:
+    """Whether experts see the group's answers while the round is open (real-time and hybrid studies)."""
+    return (protocol.get("mode") or "classic") in ("realtime", "hybrid")
 
 
 def _validate_languages(p: dict[str, Any]) -> None:

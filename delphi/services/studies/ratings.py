@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from delphi.db import utcnow
 from delphi.errors import InvalidInput
 from delphi.extensions import db
-from delphi.models import (Comment, FrameworkVersion, Item, Panelist, Participation, Rating, Round, RoundItem,
-                           Study)
+from delphi.models import (Comment, FrameworkVersion, Item, Panelist, Participation, Rating, RatingEvent, Round,
+                           RoundItem, Study)
 from delphi.services.studies import carry, panel
 from delphi.services.studies.round_lock import RoundNotOpen, claim_for_write
 from delphi.upsert import upsert
@@ -66,6 +66,7 @@ def save(rnd: Round, panelist: Panelist, item_id: int, *, ratings: dict[str, Any
         db.session.execute(upsert(Rating, {**key, "question": question},
                                   {"value": value, "updated_at": now, "carried": False,
                                    "language": panelist.language}))
+        db.session.add(RatingEvent(**key, question=question, value=value, language=panelist.language, given_at=now))
     if comment is not None:
         text = comment.strip()
         if len(text) > MAX_COMMENT:
