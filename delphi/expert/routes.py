@@ -1,7 +1,8 @@
 """The expert's pages: dashboard, consent, one rating page per domain with autosave, submission."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -16,7 +17,7 @@ from delphi.permissions import load_round_for_expert, load_study_for_expert
 from delphi.security import login_cookie_identity
 from delphi.services.frameworks import glossary, translations
 from delphi.services.studies import autosave as rating_autosave
-from delphi.services.studies import carry, languages, panel, ratings, results
+from delphi.services.studies import carry, languages, live, panel, protocols, ratings, results
 from delphi.services.studies.ratings import UNABLE
 
 bp = Blueprint("expert", __name__, url_prefix="/expert")
@@ -176,6 +177,7 @@ def domain_page(round_id: int, domain: str):
     submitted = db.session.scalar(select(Participation.submitted_at).where(
         Participation.round_id == rnd.id, Participation.panelist_id == panelist.id))
     terms = glossary.for_version(rnd.study.framework_version, language)
+    live_now = live.feedback(rnd, panelist, [ri.item_id for ri in page_items]) if live.is_live(rnd) else None
     if panelist.language != chosen:
         db.session.commit()  # settle() stored the language this page shows
     return render_template("expert/domain.html", gloss=terms.annotate, terms=terms, rnd=rnd, study=rnd.study,
@@ -183,7 +185,8 @@ def domain_page(round_id: int, domain: str):
                                ri.id: languages.wording_in(ri.wording, language) for ri in page_items},
                            previous_wording={ri.id: languages.wording_in(ri.previous_wording, language)
                                              for ri in page_items},
-                           study_language=language, study_languages=languages.names(rnd.study),
+                           study_language=language, study_languages=languages.names(rnd.study), live=live_now,
+                           live_refresh=live.settings(rnd.study.protocol).refresh_seconds,
                            domains=domains, titles=_domain_titles(rnd, language), complete=complete, items=page_items,
                            questions=questions, own=shown, kept=kept, comments=comments, feedback=feedback, rated=rated,
                            total=len(round_items), next_domain=domains[index + 1] if index + 1 < len(domains) else None,
@@ -249,6 +252,36 @@ def autosave(round_id: int):
     except DomainError as exc:
         return jsonify({"ok": False, "error": exc.message}), exc.status_code
     return jsonify({"ok": True})
+
+
+@bp.get("/rounds/<int:round_id>/live")
+@login_required
+def live_feedback(round_id: int):
+    """JSON {item id: the live panel's HTML} for the given items (?items=1,2,3), for the page to swap in; 304
+    when nothing the expert could see changed since the ETag it sends (services/studies/live.py: polling)."""
+    rnd, panelist = load_round_for_expert(round_id)
+    if not protocols.is_live(rnd.study.protocol):
+        abort(404)
+    if panelist.consented_at is None:
+        abort(403)
+    language = languages.of(panelist)
+    tag = live.etag(rnd.id, panelist, language)
+    if request.if_none_match.contains(tag):
+        return Response(status=304, headers={"ETag": f'"{tag}"'})
+    in_round = {ri.item_id for ri in _round_items(rnd)}
+    try:
+        wanted = [int(x) for x in request.args.get("items", "").split(",") if x.strip()][:500]
+    except ValueError:
+        return jsonify({"error": _("Name the items as whole numbers separated by commas.")}), 400
+    ids = [i for i in wanted if i in in_round]
+    shown = live.feedback(rnd, panelist, ids)
+    questions = languages.questions_in(rnd.study, language)
+    panels = {str(i): render_template("expert/_live.html", fb=shown[i], questions=questions, item_id=i,
+                                      study_language=language) for i in ids}
+    response = jsonify({"items": panels, "open": rnd.is_open,
+                        "refresh": live.settings(rnd.study.protocol).refresh_seconds})
+    response.set_etag(tag)
+    return response
 
 
 @bp.post("/rounds/<int:round_id>/submit")

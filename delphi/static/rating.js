@@ -100,6 +100,8 @@
         }
         status(article, t("saved", "Saved"));
         if (onSaved) onSaved();
+        // live.js refreshes the panel's answers at once (a first answer shows the group's).
+        document.dispatchEvent(new CustomEvent("delphi:saved", { detail: { item: payload.item } }));
       });
     }).catch(function (err) {
       // A closed round or an ended session refuses the Save button too: say what helps instead.

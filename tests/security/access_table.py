@@ -136,6 +136,10 @@ TABLE: dict[str, list[Case]] = {
                              json=True,
                              body=lambda w: {"item": w.item_a, "question": "agreement", "value": 1})],
     "expert.submit": [Case(lambda w: f"/expert/rounds/{w.round_a2}/submit", post=PANEL, owner=EXPERT_A)],
+    # Study A is a classic study: its panel's own expert gets 404 too (tests/web/test_live_feedback.py covers a
+    # real-time round, where the panel gets its feedback and nobody else does).
+    "expert.live_feedback": [Case(lambda w: f"/expert/rounds/{w.round_a2}/live?items={w.item_a}", get=PANEL,
+                                  owner=EXPERT_A, owner_get=404)],
     "expert.choose_language": [Case(lambda w: f"/expert/studies/{w.study_a}/language", post=PANEL, owner=EXPERT_A,
                                     body={"language": "en"})],
     # --- organiser: studies ----------------------------------------------------------------------------------
