@@ -23,7 +23,8 @@ from sqlalchemy import func, select
 from delphi.db import utcnow
 from delphi.errors import DomainError
 from delphi.extensions import db
-from delphi.models import Decision, Item, ItemDecision, ItemKind, ItemState, Rating, Round, Study, StudyStatus
+from delphi.models import (Decision, Item, ItemDecision, ItemKind, ItemState, Rating, RatingEvent, Round, Study,
+                           StudyStatus)
 from delphi.services.frameworks import versions
 from delphi.services.release import publication
 from delphi.services.studies import decisions, design, panel, ratings, rounds
@@ -52,7 +53,7 @@ def _element_exists(doc: fwlib.Framework, item: Item) -> bool:
     return doc.find(item.element_code) is not None
 
 
-def make_machine(app):
+def make_machine(app, mode: str = "classic"):
     class StudyMachine(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
@@ -63,7 +64,8 @@ def make_machine(app):
             released = versions.import_document(mini_framework(), slug=f"mini-{n}", label="1", release=True)
             study = design.create(f"Lifecycle {n}", released, by=self.org)
             design.set_protocol(study, dict(study.protocol, rated_kinds=["subdomain", "indicator", "level_set",
-                                                                         "level"], max_rounds=3), by=self.org)
+                                                                         "level"], max_rounds=3, mode=mode),
+                                by=self.org)
             for i in range(1, 4):
                 p = panel.add(study, f"expert{i}@example.org", f"Expert {i}", by=self.org)
                 panel.consent(p, None)
@@ -224,6 +226,19 @@ def make_machine(app):
                               if r["round"] == rnd.number) if analysis else 0
                 assert counted == stored
 
+        @invariant()
+        def every_current_answer_is_the_last_of_its_history(self):
+            """The current answer is the last one given (issue 18): every write left its event, in order."""
+            last = {}
+            for round_id, panelist_id, item_id, question, value in db.session.execute(
+                    select(RatingEvent.round_id, RatingEvent.panelist_id, RatingEvent.item_id, RatingEvent.question,
+                           RatingEvent.value).join(Round, Round.id == RatingEvent.round_id)
+                    .where(Round.study_id == self.study_id).order_by(RatingEvent.id)):
+                last[(round_id, panelist_id, item_id, question)] = value
+            current = {(r.round_id, r.panelist_id, r.item_id, r.question): r.value for r in db.session.scalars(
+                select(Rating).join(Round, Round.id == Rating.round_id).where(Round.study_id == self.study_id))}
+            assert current == last
+
         def teardown(self):
             try:
                 self.bring_to_an_end()
@@ -251,3 +266,8 @@ def make_machine(app):
 
 def test_a_study_can_always_be_released_or_ended_whatever_the_order_of_actions(app):
     run_state_machine_as_test(make_machine(app), settings=EXAMPLES)
+
+
+def test_a_real_time_study_can_always_be_released_or_ended_and_keeps_every_answer(app):
+    """One round, open until the organiser closes it (issue 18): the same actions, the same invariants."""
+    run_state_machine_as_test(make_machine(app, mode="realtime"), settings=EXAMPLES)
