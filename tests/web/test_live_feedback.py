@@ -159,3 +159,14 @@ def test_a_classic_round_has_no_live_feedback_and_other_people_get_nothing(app, 
     assert bad.status_code == 400 and "whole numbers" in json.dumps(bad.get_json())
     foreign = _live(client, round_id, [10**6]).get_json()
     assert foreign["items"] == {}  # items of no round of this expert's are simply not there
+
+
+def test_the_invitation_to_a_real_time_study_says_how_it_works(app):
+    from delphi.services.studies import panel
+
+    round_id, _items = live_round(app, n_experts=1)
+    with app.app_context():
+        study = db.session.get(Round, round_id).study
+        purpose, details = panel.invitation_purpose(study)
+        assert "real-time Delphi study" in purpose and "change yours until the study closes" in purpose
+        assert "rounds" not in purpose

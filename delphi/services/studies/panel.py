@@ -226,8 +226,13 @@ def invitation_purpose(study: Study, facts: _InvitationFacts | None = None) -> t
     size = (" " + _("Each round asks you to rate about %(count)s items of the framework (%(minutes)s minutes or so; "
                     "you can stop and continue at any time).", count=facts.n_items, minutes=facts.minutes)
             if facts.n_items else "")
-    purpose = _("to join the expert panel of the Delphi study “%(title)s”, in up to %(rounds)s rounds",
-                title=study.title, rounds=facts.max_rounds)
+    if study.protocol.get("mode") == "realtime":
+        purpose = _("to join the expert panel of the real-time Delphi study “%(title)s”: once you have answered an "
+                    "item you see the panel's answers, and you may change yours until the study closes",
+                    title=study.title)
+    else:
+        purpose = _("to join the expert panel of the Delphi study “%(title)s”, in up to %(rounds)s rounds",
+                    title=study.title, rounds=facts.max_rounds)
     return purpose, size + when + " " + _("Your answers are anonymous to the other panelists.")
 
 
