@@ -7,6 +7,7 @@ from delphi.organiser import (  # noqa: F401  (register the routes)
     framework_editor,
     framework_translations,
     frameworks,
+    live,
     panel,
     release,
     rounds,

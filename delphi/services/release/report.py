@@ -16,7 +16,7 @@ from delphi.extensions import db
 from delphi.models import Decision, ItemDecision, Participation, Rating, Round, Study
 from delphi.services.frameworks import translations
 from delphi.services.release import disclosure
-from delphi.services.studies import carry, protocols, results
+from delphi.services.studies import carry, convergence, history, protocols, results
 
 # ACCORD (Gattrell et al. 2024, PLOS Med 21:e1004326): the methods and results topics this report answers from
 # the data, and those the authors must add. Topics are paraphrased; check item numbers against the checklist.
@@ -43,6 +43,15 @@ _ACCORD_ROWS = [
     ("final", _l("Results: final list of items reaching consensus"), "final", _l("The final framework")),
 ]
 ACCORD_ANSWERED = [(topic, anchor, where) for _key, topic, anchor, where in _ACCORD_ROWS]
+# What a real-time study adds (one open round, answers revisable with the group's answers in view).
+ACCORD_REALTIME = [
+    (_l("Methods: Real-time Delphi — how and when participants saw the group's answers"), "realtime",
+     _l("Live feedback settings")),
+    (_l("Methods: when and how the study closed, and which answers were classified"), "realtime",
+     _l("Closing and the final answers")),
+    (_l("Results: convergence during the round and the stability of answers (first versus last)"), "realtime",
+     _l("Convergence, snapshots and first-versus-last stability")),
+]
 ACCORD_BY_HAND = [
     _l("Title identifying the study as a consensus study"),
     _l("Background, rationale and objectives"),
@@ -156,8 +165,27 @@ def build(study: Study) -> dict[str, Any]:
         "flow": flow(summaries),
         "completed_by_round": {r.number: completed_by[r.id] for r in rounds_},  # panelist ids who submitted
         "languages": languages(study),
+        "realtime": realtime(study) if protocols.is_live(study.protocol) else None,
         **accord(study),
     }
+
+
+def realtime(study: Study) -> dict[str, Any]:
+    """A real-time (or hybrid) study's mode and live settings, per round the panel's convergence over time and
+    each expert's first against last answers, how the round closed, and the snapshots taken while it was open."""
+    mode = study.protocol.get("mode") or "classic"
+    questions = study.protocol["questions"]
+    out_rounds = []
+    for rnd in study.rounds:
+        data = convergence.series(rnd)
+        stored = (rnd.results or {}).get("first_last")
+        out_rounds.append({"number": rnd.number, "closed_at": rnd.closed_at, "open": rnd.is_open,
+                           "closed_at_deadline": rnd.closed_at is not None and rnd.closed_by_id is None,
+                           "views": [convergence.panel_view(q, data[q["key"]]) for q in questions],
+                           "first_last": stored if stored is not None else history.first_last(rnd)})
+    return {"mode": mode, "mode_text": protocols.MODES[mode], "live": study.protocol.get("live") or {},
+            "rounds": out_rounds,
+            "snapshots": [convergence.snapshot_summary(n, s) for n, s in convergence.study_snapshots(study.id)]}
 
 
 # What the data of an archived study cannot answer: the original study fixed these, and its own papers say how.
@@ -167,7 +195,8 @@ NOT_FROM_AN_ARCHIVE = {"registration", "anonymity", "consensus", "feedback", "mo
 def accord(study: Study) -> dict[str, list]:
     """The ACCORD topics answered from the data and those left to the authors (more of them for an archive)."""
     if not study.archive:
-        return {"accord_answered": ACCORD_ANSWERED, "accord_by_hand": ACCORD_BY_HAND}
+        live = ACCORD_REALTIME if protocols.is_live(study.protocol) else []
+        return {"accord_answered": ACCORD_ANSWERED + live, "accord_by_hand": ACCORD_BY_HAND}
     return {"accord_answered": [(topic, anchor, where) for key, topic, anchor, where in _ACCORD_ROWS
                                 if key not in NOT_FROM_AN_ARCHIVE],
             "accord_by_hand": [_("%(topic)s (archived study: as the original study did it)", topic=topic)

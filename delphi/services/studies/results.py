@@ -13,7 +13,7 @@ from delphi import stats
 from delphi.db import utcnow
 from delphi.extensions import db
 from delphi.models import Comment, Item, ItemDecision, Panelist, Participation, Rating, Round, RoundItem
-from delphi.services.studies import protocols, ratings
+from delphi.services.studies import history, protocols, ratings
 
 
 def compute(rnd: Round) -> dict[str, Any]:
@@ -34,6 +34,8 @@ def compute(rnd: Round) -> dict[str, Any]:
         out["questions"][q["key"]] = stats.analyse(sub.reset_index(drop=True), config).to_dict()
         if by_language:
             out["questions"][q["key"]]["languages"] = language_rows(sub, config)
+    if protocols.is_live(study.protocol):  # one open round of revisable answers: first against last answers
+        out["first_last"] = history.first_last(rnd)
     return out
 
 
