@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import check_visited, login, visited_pages
+from tests.browser.test_phone_browser import _fits
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -73,7 +74,28 @@ def test_one_expert_answers_and_the_other_sees_it_live_and_the_organiser_sees_th
     expect(panel_2).to_contain_text("Disagree 1, Neither agree nor disagree 1, Agree 0", timeout=10_000)
     expect(panel_1).to_contain_text(re.compile(r"Your answers so far: 3 .*→ 1"))
     _shot(first, f"live-first-{width}")
+    _fits(first, f"the live rating page at {width}px")
     check_visited(first_context, first_visited)
     check_visited(second_context, second_visited)
     first_context.close()
     second_context.close()
+
+    # The organiser's convergence: the revision shows (one expert of two had revised by now), and a snapshot.
+    context = browser.new_context(base_url=live_server, viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    visited = visited_pages(page)
+    login(page, world["organiser"], PASSWORD)
+    page.goto(f"/organiser/rounds/{round_id}/live")
+    numbers = page.locator("table").filter(has_text="Experts who had revised")
+    expect(numbers.locator("tbody tr").last).to_contain_text("1 (50%)")
+    expect(numbers.locator("tbody tr").first).to_contain_text("0 (0%)")
+    expect(page.get_by_role("img", name=re.compile("Share of experts who had revised"))).to_have_count(1)
+    _shot(page, f"live-organiser-{width}")
+    _fits(page, f"the organiser's live page at {width}px")
+    page.get_by_label("Label (optional)").fill("Half-way")
+    page.get_by_role("button", name="Take a snapshot").click()
+    expect(page.get_by_text("Snapshot taken")).to_be_visible()
+    expect(page.get_by_text("Half-way")).to_be_visible()
+    check_visited(context, visited)
+    context.close()
