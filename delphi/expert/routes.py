@@ -1,8 +1,8 @@
 """The expert's pages: dashboard, consent, one rating page per domain with autosave, submission."""
 from __future__ import annotations
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request,
-                   url_for)
+from flask import (Blueprint, Response, abort, current_app, flash, g, get_template_attribute, jsonify, redirect,
+                   render_template, request, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -264,20 +264,19 @@ def live_feedback(round_id: int):
         abort(404)
     if panelist.consented_at is None:
         abort(403)
-    language = languages.of(panelist)
-    tag = live.etag(rnd.id, panelist, language)
-    if request.if_none_match.contains(tag):
-        return Response(status=304, headers={"ETag": f'"{tag}"'})
-    in_round = {ri.item_id for ri in _round_items(rnd)}
     try:
         wanted = [int(x) for x in request.args.get("items", "").split(",") if x.strip()][:500]
     except ValueError:
         return jsonify({"error": _("Name the items as whole numbers separated by commas.")}), 400
-    ids = [i for i in wanted if i in in_round]
+    ids = live.in_round(rnd.id, wanted)
+    language = languages.of(panelist)
+    tag = live.etag(rnd.id, ids, panelist, language)
+    if request.if_none_match.contains(tag):
+        return Response(status=304, headers={"ETag": f'"{tag}"'})
     shown = live.feedback(rnd, panelist, ids)
     questions = languages.questions_in(rnd.study, language)
-    panels = {str(i): render_template("expert/_live.html", fb=shown[i], questions=questions, item_id=i,
-                                      study_language=language) for i in ids}
+    panel_of = get_template_attribute("expert/_live.html", "live_panel")
+    panels = {str(i): str(panel_of(shown[i], questions, language)) for i in ids}
     response = jsonify({"items": panels, "open": rnd.is_open,
                         "refresh": live.settings(rnd.study.protocol).refresh_seconds})
     response.set_etag(tag)

@@ -19,10 +19,12 @@ from delphi.extensions import db
 
 class RatingEvent(db.Model):
     __tablename__ = "rating_events"
-    __table_args__ = (Index("ix_rating_events_round_item", "round_id", "item_id"),)
+    # (round, id): the last answer of a round is one index probe (the live feedback asks it every poll).
+    __table_args__ = (Index("ix_rating_events_round_id", "round_id", "id"),
+                      Index("ix_rating_events_round_item", "round_id", "item_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
     panelist_id: Mapped[int] = mapped_column(ForeignKey("panelists.id", ondelete="CASCADE"), index=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"))
     question: Mapped[str] = mapped_column(String(40))

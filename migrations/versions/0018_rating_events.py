@@ -36,9 +36,9 @@ def upgrade():
         sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
     )
-    op.create_index('ix_rating_events_round_id', 'rating_events', ['round_id'])
+    op.create_index('ix_rating_events_round_id', 'rating_events', ['round_id', 'id'])
     op.create_index('ix_rating_events_panelist_id', 'rating_events', ['panelist_id'])
-    op.create_index('ix_rating_events_round_item', 'rating_events', ['round_id', 'item_id'])
+    op.create_index('ix_rating_events_round_item', 'rating_events', ['round_id', 'item_id', 'id'])
     op.execute("INSERT INTO rating_events (round_id, panelist_id, item_id, question, value, language, carried, "
                "given_at) SELECT round_id, panelist_id, item_id, question, value, language, carried, updated_at "
                "FROM ratings ORDER BY updated_at, id")

@@ -6,7 +6,7 @@ Why polling rather than server-sent events: a poll is one short request like the
 sync workers, through any proxy, and holding nothing while an expert reads. An event stream holds a worker (or
 a thread) per watching expert for as long as the page is open; 200 experts would need 200. The page asks every
 few seconds (protocol live.refresh_seconds) with If-None-Match, and a round where nothing changed answers 304
-after one indexed query (`state`).
+after one indexed query (`etag`, over the page's items only).
 
 The aggregates are computed once per round state and kept per process (`_CACHE`): 200 experts polling a round
 that changes once a second compute them once a second, not 200 times. What an expert may see follows the
@@ -24,7 +24,7 @@ import numpy as np
 from sqlalchemy import func, select, text
 
 from delphi.extensions import db
-from delphi.models import Comment, Panelist, Rating, RatingEvent, Round
+from delphi.models import Comment, Panelist, Rating, RatingEvent, Round, RoundItem
 from delphi.services.studies import protocols, results
 from delphi.stats.descriptive import quantiles_from_counts
 
@@ -57,11 +57,27 @@ def state(round_id: int) -> tuple:
     return tuple(str(v) for v in db.session.execute(_STATE, {"r": round_id}).one())
 
 
-def etag(round_id: int, panelist: Panelist, language: str) -> str:
-    """Changes when the group's answers or comments change, or the expert's own answers or language do."""
-    own = db.session.scalar(select(func.max(RatingEvent.id)).where(RatingEvent.round_id == round_id,
-                                                                   RatingEvent.panelist_id == panelist.id))
-    key = "|".join((str(round_id), *state(round_id), str(own), language))
+def in_round(round_id: int, item_ids: list[int]) -> list[int]:
+    """The given items that the round rates, in the order given (ids only: no object is loaded)."""
+    present = set(db.session.scalars(select(RoundItem.item_id).where(RoundItem.round_id == round_id,
+                                                                     RoundItem.item_id.in_(item_ids or [-1]))))
+    return [i for i in item_ids if i in present]
+
+
+def etag(round_id: int, item_ids: list[int], panelist: Panelist, language: str) -> str:
+    """Changes when an answer or comment on one of these items changes (anyone's: the expert's own answers are
+    among them), or the expert's language does. Per page, not per round: in a round where someone answers every
+    second, the pages of other items still get their 304."""
+    ids = item_ids or [-1]
+    last, comments, changed = db.session.execute(
+        select(select(func.max(RatingEvent.id)).where(RatingEvent.round_id == round_id,
+                                                     RatingEvent.item_id.in_(ids)).scalar_subquery(),
+               select(func.count(Comment.id)).where(Comment.round_id == round_id,
+                                                    Comment.item_id.in_(ids)).scalar_subquery(),
+               select(func.max(Comment.updated_at)).where(Comment.round_id == round_id,
+                                                          Comment.item_id.in_(ids)).scalar_subquery())).one()
+    key = "|".join(map(str, (round_id, ",".join(map(str, item_ids)), last, comments, changed, panelist.id,
+                             language)))
     return hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
