@@ -1,11 +1,11 @@
 """A study in two languages never gets stuck and never mislabels an answer, in any order of actions.
 
-A hypothesis state machine on a small framework with a German translation: experts rate (form path and autosave
-path alike through ratings.save), comment, change their language between English and German, the organiser closes
-rounds, revises items and undoes revisions, imports the translator's file for the draft as it reads (or not),
-re-rates the rest, opens the next round, releases or ends. After every step: each rating and comment records the language its panelist read
-when it was last written; every round shows every item in German, translated from the very English wording the
-round shows; a refused action changed nothing. At the end of every run the study is brought to its end with what the pages offer.
+A hypothesis state machine on a small framework with a German translation: experts rate (through ratings.save),
+comment and change their language between English and German; the organiser closes rounds, revises items and
+undoes revisions, imports the translator's file for the draft as it reads (or not), re-rates the rest, opens the
+next round, ends. After every step: each rating and comment records an offered language; every round shows every
+item in German, translated from the very English wording the round shows; a refused action changed nothing. At the
+end of every run the study is brought to its end with what the pages offer (tests/services/study_machine.py).
 """
 from __future__ import annotations
 
@@ -20,13 +20,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import select
 
 from delphi.db import utcnow
-from delphi.errors import DomainError
 from delphi.extensions import db
-from delphi.models import (Comment, Decision, FrameworkTranslation, Panelist, Rating, Round, Study, StudyStatus)
+from delphi.models import (Comment, Decision, FrameworkTranslation, Panelist, Rating, Round, StudyStatus)
 from delphi.services.frameworks import translations, versions
 from delphi.services.release import publication
 from delphi.services.studies import decisions, design, languages, panel, ratings, rounds
 from framework import translations as fwtr
+from tests.services.study_machine import StudyActions
 from tests.study_helpers import organiser
 
 # Bounded for CI on both databases; LIFECYCLE_EXAMPLES=200 searches harder. Short runs of many examples: the
@@ -54,7 +54,7 @@ def _german(statement: str) -> str:
 
 
 def make_machine(app):
-    class BilingualStudy(RuleBasedStateMachine):
+    class BilingualStudy(StudyActions, RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
             self.ctx = app.app_context()
@@ -78,23 +78,6 @@ def make_machine(app):
             self.study_id = study.id
             self.revision = 0
 
-        @property
-        def study(self) -> Study:
-            return db.session.get(Study, self.study_id)
-
-        def current(self) -> Round:
-            return self.study.current_round
-
-        def attempt(self, action) -> bool:
-            before = self.fingerprint()
-            try:
-                action()
-            except DomainError:
-                db.session.rollback()
-                assert self.fingerprint() == before, "a refused action changed something"
-                return False
-            db.session.commit()
-            return True
 
         def fingerprint(self):
             db.session.expire_all()
@@ -198,26 +181,6 @@ def make_machine(app):
                     # Every item reaches the panel with the translation of the very wording it shows in English
                     # (after a revision, and after an undo of one, too).
                     assert german["text"] == _german(ri.wording["text"]), (rnd.number, ri.item.code, german)
-
-        def teardown(self):
-            try:
-                self.bring_to_an_end()
-            finally:
-                db.session.rollback()
-                self.ctx.pop()
-
-        def bring_to_an_end(self):
-            study = self.study
-            if study.status == StudyStatus.FINISHED:
-                return
-            if self.current().is_open:
-                assert self.attempt(lambda: rounds.close(self.current(), by=self.org))
-            assert self.attempt(lambda: decisions.decide_many(self.current(),
-                                                              [ri.item for ri in self.current().round_items],
-                                                              Decision.RERATE, by=self.org))
-            if not self.attempt(lambda: publication.publish(self.study, "final", "", by=self.org)):
-                assert self.attempt(lambda: publication.end_without_release(self.study, "stop", by=self.org))
-            assert self.study.status == StudyStatus.FINISHED
 
     return BilingualStudy
 

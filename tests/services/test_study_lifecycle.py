@@ -21,13 +21,13 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from sqlalchemy import func, select
 
 from delphi.db import utcnow
-from delphi.errors import DomainError
 from delphi.extensions import db
-from delphi.models import (Decision, Item, ItemDecision, ItemKind, ItemState, Rating, RatingEvent, Round, Study,
+from delphi.models import (Decision, Item, ItemDecision, ItemKind, ItemState, Rating, RatingEvent, Round,
                            StudyStatus)
 from delphi.services.frameworks import versions
 from delphi.services.release import publication
 from delphi.services.studies import decisions, design, panel, ratings, rounds
+from tests.services.study_machine import StudyActions
 from tests.study_helpers import organiser
 
 # Bounded for CI on both databases (~20 s each); LIFECYCLE_EXAMPLES=200 searches harder on a developer's machine.
@@ -54,7 +54,7 @@ def _element_exists(doc: fwlib.Framework, item: Item) -> bool:
 
 
 def make_machine(app, mode: str = "classic"):
-    class StudyMachine(RuleBasedStateMachine):
+    class StudyMachine(StudyActions, RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
             self.ctx = app.app_context()
@@ -74,28 +74,7 @@ def make_machine(app, mode: str = "classic"):
             self.study_id = study.id
             self.refused = 0
 
-        # --- helpers -------------------------------------------------------------------------------------------
-        @property
-        def study(self) -> Study:
-            return db.session.get(Study, self.study_id)
-
-        def current(self) -> Round:
-            return self.study.current_round
-
-        def attempt(self, action) -> bool:
-            """Run an action as a request would: commit on success; on a refusal roll back and check that
-            nothing changed."""
-            before = self.fingerprint()
-            try:
-                action()
-            except DomainError:
-                db.session.rollback()
-                self.refused += 1
-                assert self.fingerprint() == before, "a refused action changed something"
-                return False
-            db.session.commit()
-            return True
-
+        # --- helpers (the rest in tests/services/study_machine.py) ---------------------------------------------
         def fingerprint(self):
             db.session.expire_all()
             study = self.study
@@ -238,28 +217,6 @@ def make_machine(app, mode: str = "classic"):
             current = {(r.round_id, r.panelist_id, r.item_id, r.question): r.value for r in db.session.scalars(
                 select(Rating).join(Round, Round.id == Rating.round_id).where(Round.study_id == self.study_id))}
             assert current == last
-
-        def teardown(self):
-            try:
-                self.bring_to_an_end()
-            finally:
-                db.session.rollback()
-                self.ctx.pop()
-
-        def bring_to_an_end(self):
-            """What a stuck organiser would do with the pages: the study must end, released or not."""
-            study = self.study
-            if study.status == StudyStatus.FINISHED:
-                return
-            if self.current().is_open:
-                assert self.attempt(lambda: rounds.close(self.current(), by=self.org))
-            assert self.attempt(lambda: decisions.decide_many(self.current(), self.items_of_current(),
-                                                              Decision.RERATE, by=self.org))
-            released = self.attempt(lambda: publication.publish(self.study, "final", "", by=self.org))
-            if not released:
-                assert self.attempt(lambda: publication.end_without_release(self.study, "nothing to release",
-                                                                            by=self.org))
-            assert self.study.status == StudyStatus.FINISHED
 
     return StudyMachine
 
