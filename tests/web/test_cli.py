@@ -24,6 +24,15 @@ def test_seed_demo_prints_logins_and_is_idempotent(app, runner):
         from delphi.models import BenchmarkEdition
 
         assert db.session.scalar(select(func.count(BenchmarkEdition.id))) == 1
+        # A real-time demo study with answers and a revision in their history, so live feedback has data to show.
+        from delphi.models import RatingEvent, Study
+        from delphi.services.operations.demo import DEMO_REALTIME
+
+        live = db.session.scalars(select(Study).where(Study.title == DEMO_REALTIME)).all()
+        assert len(live) == 1 and live[0].protocol["mode"] == "realtime"
+        events = db.session.scalar(select(func.count(RatingEvent.id)).where(
+            RatingEvent.round_id == live[0].current_round.id))
+        assert events == 4 * 8 + 1
 
 
 def test_the_demo_assessor_sees_a_benchmark(app, runner, client, login_as):

@@ -91,7 +91,7 @@ def test_the_group_appears_after_ones_own_answer_and_with_enough_answers_and_upd
     given = np.array([3, 2, 3, 1])
     q1, median, q3 = np.percentile(given, [25, 50, 75])  # numpy's linear method, the protocol's default
     agree = np.mean(given == 3)  # the default 3-point scale agrees at 3
-    assert f"median {median:.1f}, IQR {q3 - q1:.1f}, {agree:.0%} agree (n 4)" in shown
+    assert f"median {median:.2f}, IQR {q3 - q1:.2f}, {agree:.0%} agree (n 4)" in shown
     assert "Disagree 1, Neither agree nor disagree 1, Agree 2" in shown
     assert "Reason of expert2" in shown and "Reason of expert4" in shown and "My own reason" not in shown
     assert "expert2@example.org" not in shown and "E02" not in shown  # anonymous

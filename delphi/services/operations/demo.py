@@ -78,3 +78,36 @@ def _seed_later_stages(organiser: User, experts: list[User]) -> None:
             p.invited_at = utcnow()
             panel.consent(p, None)
         rounds.open_round(study, (utcnow() + timedelta(days=14)).replace(second=0, microsecond=0), by=organiser)
+    if db.session.scalar(select(Study).where(Study.title == DEMO_REALTIME)) is None:
+        _seed_realtime(shipped, organiser, experts)
+
+
+DEMO_REALTIME = "1+MG MLM domains — demo real-time Delphi"
+
+
+def _seed_realtime(shipped, organiser: User, experts: list[User]) -> None:
+    """A real-time study of the eight domains: four experts have answered (one changed their mind), so live
+    feedback and the organiser's convergence have something to show; the fifth has not answered yet."""
+    from datetime import timedelta
+
+    from delphi.db import utcnow
+    from delphi.services.studies import design, panel, ratings, rounds
+
+    study = design.create(DEMO_REALTIME, shipped, by=organiser,
+                          aims="Agree on the eight domains in one open round: each expert sees the panel's answers "
+                               "once they have given theirs, and may change them until the study closes.")
+    design.set_protocol(study, {**study.protocol, "rated_kinds": ["domain"], "mode": "realtime"}, by=organiser)
+    panelists = []
+    for user in experts:
+        p = panel.add(study, user.email, user.name, by=organiser, country="Demoland")
+        p.invited_at = utcnow()
+        panel.consent(p, None)
+        panelists.append(p)
+    rnd = rounds.open_round(study, (utcnow() + timedelta(days=21)).replace(second=0, microsecond=0), by=organiser)
+    answers = [[3, 3, 2, 3, 3, 2, 3, 3], [3, 2, 2, 3, 3, 3, 3, 2], [2, 3, 1, 3, 2, 3, 3, 3], [3, 3, 3, 2, 3, 3, 2, 3]]
+    items = [ri.item_id for ri in rnd.round_items]
+    for p, values in zip(panelists, answers):
+        for item_id, value in zip(items, values):
+            ratings.save(rnd, p, item_id, ratings={"agreement": value})
+    ratings.save(rnd, panelists[2], items[2], ratings={"agreement": 2},
+                 comment="On reflection: the domain is right, its title could name legislation first.")
