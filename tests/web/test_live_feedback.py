@@ -75,6 +75,7 @@ def test_the_group_appears_after_ones_own_answer_and_with_enough_answers_and_upd
     first = items[0]
     page = _login_page(client, login_as, round_id, "expert1@example.org")
     assert "data-live=" in page and "once you have given yours" in page
+    assert "— real-time Delphi</h1>" in page and "Submit my answers" in page and "Submit round 1" not in page
     token = csrf_from(page)
     _answer(client, token, round_id, first, 3, comment="My own reason")
     shown = _live(client, round_id, [first]).get_json()["items"][str(first)]
