@@ -130,12 +130,26 @@ def location(key: str, fw: Framework | None = None) -> str:
     return f"{kind.capitalize()} {code}, {field}"
 
 
+def _translated(targets: Mapping[str, str], key: str, source: str) -> str:
+    target = targets.get(key, "")
+    return target if source and _filled(target) else source
+
+
+def translate_glossary(glossary: tuple[GlossaryTerm, ...], targets: Mapping[str, str]) -> tuple[GlossaryTerm, ...]:
+    """The glossary alone in the target language (its keys are slugs of the terms): for pages that show it
+    without the rest of the framework."""
+    return tuple(
+        GlossaryTerm(term=_translated(targets, f"glossary.{slug}.term", entry.term),
+                     definition=_translated(targets, f"glossary.{slug}.definition", entry.definition))
+        for slug, entry in zip(_slugs(glossary), glossary)
+    )
+
+
 def translate(fw: Framework, targets: Mapping[str, str]) -> Framework:
     """A copy of `fw` in the target language; a text without a (non-blank) target keeps its source."""
 
     def text(key: str, source: str) -> str:
-        target = targets.get(key, "")
-        return target if source and _filled(target) else source
+        return _translated(targets, key, source)
 
     def indicator(item: Indicator) -> Indicator:
         key = f"indicator.{item.code}"
@@ -152,11 +166,7 @@ def translate(fw: Framework, targets: Mapping[str, str]) -> Framework:
         subdomains = tuple(subdomain(s) for s in item.subdomains)
         return dataclasses.replace(item, title=text(f"domain.{item.code}.title", item.title), subdomains=subdomains)
 
-    glossary = tuple(
-        GlossaryTerm(term=text(f"glossary.{slug}.term", entry.term),
-                     definition=text(f"glossary.{slug}.definition", entry.definition))
-        for slug, entry in zip(_slugs(fw.glossary), fw.glossary)
-    )
+    glossary = translate_glossary(fw.glossary, targets)
     generic = tuple(text(f"generic_level.{n}", level) for n, level in enumerate(fw.generic_levels, 1))
     return dataclasses.replace(
         fw, name=text("name", fw.name), description=text("description", fw.description),

@@ -50,8 +50,8 @@ def glossary(terms: tuple[tuple[str, str], ...], targets: Mapping[str, str]) -> 
     """Glossary (term, definition) pairs translated: their keys are slugs of the terms, made by the pure library."""
     if not (terms and targets):
         return terms
-    doc = fwlib.Framework(name="", glossary=tuple(fwlib.GlossaryTerm(term=t, definition=d) for t, d in terms))
-    return tuple((g.term, g.definition) for g in fwtr.translate(doc, targets).glossary)
+    entries = tuple(fwlib.GlossaryTerm(term=t, definition=d) for t, d in terms)
+    return tuple((g.term, g.definition) for g in fwtr.translate_glossary(entries, targets))
 
 
 def stored(version: FrameworkVersion, tag: str) -> str:

@@ -11,6 +11,10 @@ from collections.abc import Sequence
 
 from markupsafe import Markup, escape
 
+import framework as fwlib
+from delphi.services.frameworks import translations
+from framework import translations as fwtr
+
 
 class Glossary:
     def __init__(self, terms: Sequence[tuple[str, str]]):
@@ -51,8 +55,8 @@ class Glossary:
 def for_version(version, language: str | None = None) -> Glossary:
     """The glossary of a framework version (its GlossaryTerm rows), in `language` where it has a translation."""
     if language and language != version.source_language:
-        from delphi.services.frameworks import translations
-
-        return Glossary([(entry.term, entry.definition)
-                         for entry in translations.translated(version, language).glossary])
+        # The glossary alone: a rating page needs no copy of the whole framework to show its terms.
+        entries = tuple(fwlib.GlossaryTerm(term=e.term, definition=e.definition) for e in version.glossary)
+        return Glossary([(g.term, g.definition)
+                         for g in fwtr.translate_glossary(entries, translations.targets(version, language))])
     return Glossary([(entry.term, entry.definition) for entry in version.glossary])

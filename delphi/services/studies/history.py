@@ -11,8 +11,8 @@ import pandas as pd
 from sqlalchemy import select
 
 from delphi.extensions import db
-from delphi.models import Item, Panelist, Participation, RatingEvent, Round
-from delphi.services.studies import protocols
+from delphi.models import Item, Panelist, RatingEvent, Round
+from delphi.services.studies import protocols, ratings
 from delphi.stats import convergence as conv
 from delphi.stats.records import records
 
@@ -34,13 +34,7 @@ def events(study_id: int, round_id: int | None = None, *, submitted: bool | None
              .order_by(RatingEvent.given_at, RatingEvent.id))
     if round_id is not None:
         query = query.where(RatingEvent.round_id == round_id)
-    if submitted is not None:
-        did_submit = select(Participation.id).where(
-            Participation.round_id == RatingEvent.round_id, Participation.panelist_id == RatingEvent.panelist_id,
-            Participation.submitted_at.is_not(None)).exists()
-        query = query.where(did_submit if submitted else ~did_submit)
-    if withdrawn is not None:
-        query = query.where(Panelist.withdrawn_at.is_not(None) if withdrawn else Panelist.withdrawn_at.is_(None))
+    query = ratings.only_counted(query, RatingEvent, submitted=submitted, withdrawn=withdrawn)
     frame = pd.DataFrame(db.session.execute(query).all(), columns=COLUMNS)
     frame["value"] = frame["value"].astype("Float64").astype(float)  # NaN = unable to rate
     return frame

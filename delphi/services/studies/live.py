@@ -25,7 +25,7 @@ from sqlalchemy import func, select, text
 
 from delphi.extensions import db
 from delphi.models import Comment, Panelist, Rating, RatingEvent, Round, RoundItem
-from delphi.services.studies import protocols, results
+from delphi.services.studies import protocols, ratings, results
 from delphi.stats.descriptive import quantiles_from_counts
 
 _CACHE: OrderedDict[tuple[int, tuple], dict[int, dict[str, Any]]] = OrderedDict()
@@ -90,12 +90,12 @@ def _aggregates(rnd: Round) -> dict[int, dict[str, Any]]:
         _CACHE.move_to_end(key)
         return cached
     protocol = rnd.study.protocol
-    counted = Rating.round_id == rnd.id
     query = (select(Rating.item_id, Rating.question, Rating.value, func.count())
-             .join(Panelist, Panelist.id == Rating.panelist_id).where(counted)
+             .join(Panelist, Panelist.id == Rating.panelist_id).where(Rating.round_id == rnd.id)
              .group_by(Rating.item_id, Rating.question, Rating.value))
-    if protocol.get("withdrawn_ratings") == "exclude":
-        query = query.where(Panelist.withdrawn_at.is_(None))
+    # The withdrawal rule as the statistics apply it; every current answer counts, submitted or not: in a
+    # real-time round an expert may never submit.
+    query = ratings.only_counted(query, Rating, withdrawn=protocols.counted(protocol)["withdrawn"])
     tallies: dict[tuple[int, str], dict[int | None, int]] = {}
     for item_id, question, value, n in db.session.execute(query):
         tallies.setdefault((item_id, question), {})[value] = n
@@ -120,7 +120,7 @@ def _aggregates(rnd: Round) -> dict[int, dict[str, Any]]:
             select(Comment.item_id, Comment.id, Comment.panelist_id, Comment.text, Comment.language)
             .where(Comment.round_id == rnd.id)):
         entry = out.setdefault(item_id, {"questions": {}, "comments": []})
-        entry["comments"].append((results._shuffle_key(rnd.id, item_id, comment_id), author, body, language))
+        entry["comments"].append((results.shuffle_key(rnd.id, item_id, comment_id), author, body, language))
     for entry in out.values():
         entry["comments"].sort(key=lambda c: c[0])
     _CACHE[key] = out

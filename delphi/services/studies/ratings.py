@@ -132,6 +132,19 @@ def count_rated_items(rnd: Round, panelist: Panelist) -> int:
     return db.session.scalar(select(func.count()).select_from(per_item)) or 0
 
 
+def only_counted(query, answers, *, submitted: bool | None = None, withdrawn: bool | None = None):
+    """A query of answers (Rating or RatingEvent rows, joined to their Panelist) filtered as protocols.counted
+    says: by submission of the round (True: only those who submitted, False: only the others) and by withdrawal."""
+    if submitted is not None:
+        did_submit = select(Participation.id).where(
+            Participation.round_id == answers.round_id, Participation.panelist_id == answers.panelist_id,
+            Participation.submitted_at.is_not(None)).exists()
+        query = query.where(did_submit if submitted else ~did_submit)
+    if withdrawn is not None:
+        query = query.where(Panelist.withdrawn_at.is_not(None) if withdrawn else Panelist.withdrawn_at.is_(None))
+    return query
+
+
 def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | None = None,
           withdrawn: bool | None = None) -> pd.DataFrame:
     """All ratings of a study as the long table `delphi analyse` reads (pseudonyms, never names).
@@ -153,14 +166,7 @@ def frame(study_id: int, up_to_round: int | None = None, *, submitted: bool | No
              .order_by(Round.number, Item.position, Panelist.pseudonym, Rating.question))
     if up_to_round is not None:
         query = query.where(Round.number <= up_to_round)
-    if submitted is not None:
-        did_submit = select(Participation.id).where(
-            Participation.round_id == Rating.round_id, Participation.panelist_id == Rating.panelist_id,
-            Participation.submitted_at.is_not(None)).exists()
-        query = query.where(did_submit if submitted else ~did_submit)
-    if withdrawn is not None:
-        query = query.where(Panelist.withdrawn_at.is_not(None) if withdrawn else Panelist.withdrawn_at.is_(None))
-    rows = db.session.execute(query).all()
+    rows = db.session.execute(only_counted(query, Rating, submitted=submitted, withdrawn=withdrawn)).all()
     df = pd.DataFrame(rows, columns=["round", "item", "panelist", "question", "rating", "comment", "group",
                                      "language"])
     df["rating"] = df["rating"].astype("Int64")

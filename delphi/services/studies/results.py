@@ -155,7 +155,7 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
         if author == panelist.id:
             mine[item_id] = text  # shown to its author beside their own previous rating
         else:  # with the language it was written in (its lang attribute; the text shows it anyway)
-            others.setdefault(item_id, []).append((_shuffle_key(previous.id, item_id, comment_id),
+            others.setdefault(item_id, []).append((shuffle_key(previous.id, item_id, comment_id),
                                                    {"text": text, "language": language or source}))
     by_group = group_feedback(previous, panelist) if previous.study.protocol.get("feedback_by_group") else {}
     order = [q["key"] for q in previous.study.protocol["questions"]]
@@ -172,7 +172,7 @@ def feedback(previous: Round, panelist: Panelist, item_ids: list[int]) -> dict[i
     return result
 
 
-def _shuffle_key(round_id: int, item_id: int, comment_id: int) -> str:
+def shuffle_key(round_id: int, item_id: int, comment_id: int) -> str:
     """Other panelists' comments in an order of their own per item: a keyed hash, stable across reloads but
     unrelated between items, so an author's position on one item says nothing of their position on another
     (in id order, each author held the same place on every item)."""
