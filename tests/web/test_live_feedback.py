@@ -171,3 +171,40 @@ def test_the_invitation_to_a_real_time_study_says_how_it_works(app):
         purpose, details = panel.invitation_purpose(study)
         assert "real-time Delphi study" in purpose and "change yours until the study closes" in purpose
         assert "rounds" not in purpose
+
+
+def test_a_real_time_study_titled_in_three_scripts_downloads_its_report_and_package(app, client, login_as):
+    """'Česko – Ελλάδα – Україна': the report PDF carries the title and its fonts, the package's file name is
+    RFC 6266 (filename*), and the answer history is in it."""
+    import io
+    import zipfile
+
+    import pypdf
+
+    from delphi.services.studies import rounds
+    from tests.study_helpers import ORGANISER
+
+    title = "Česko – Ελλάδα – Україна"
+    with app.app_context():
+        study = make_study(n_experts=3, kinds=("domain",), title=title)
+        design.set_protocol(study, {**study.protocol, "mode": "realtime"}, by=organiser())
+        rnd = open_first_round(study)
+        for p in study.panelists:
+            ratings.save(rnd, p, rnd.round_items[0].item_id, ratings={"agreement": 3})
+        ratings.save(rnd, study.panelists[0], rnd.round_items[0].item_id, ratings={"agreement": 2})
+        rounds.close(rnd, by=organiser())
+        db.session.commit()
+        study_id = study.id
+    login_as(ORGANISER)
+    pdf = client.get(f"/organiser/studies/{study_id}/report.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
+    assert title in text and "Real-time Delphi" in text
+    package = client.get(f"/organiser/studies/{study_id}/data-package.zip")
+    assert package.status_code == 200
+    assert "filename*=UTF-8''" in package.headers["Content-Disposition"]
+    disposition = package.headers["Content-Disposition"]
+    assert 'filename="delphi-study-' in disposition and "%C4%8Desko" in disposition  # č (the slug is lowercase)
+    assert "%CE%B5%CE%BB%CE%BB%CE%AC%CE%B4%CE%B1" in disposition and "%D1%83%D0%BA%D1%80" in disposition
+    history = zipfile.ZipFile(io.BytesIO(package.data)).read("answer-history.csv").decode("utf-8")
+    assert len(history.strip().splitlines()) == 1 + 4  # a header and four answers, the revision included
